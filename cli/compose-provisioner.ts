@@ -1,0 +1,132 @@
+// The composition root of the provisioner: reads nothing itself, gets every choice as an
+// argument, wires store → inventory → API → HTTP, and hands back what it started.
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { systemClock, cryptoRandom, type Clock, type Random } from '../lib/clock.ts';
+import { RackforgeError } from '../lib/errors.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { ensureAdminUser } from '../provisioner/auth/admin-bootstrap.ts';
+import { createDispatcher, type Dispatcher } from '../provisioner/cobbler/dispatch.ts';
+import { EventLog } from '../provisioner/cobbler/events.ts';
+import { TokenSessions } from '../provisioner/cobbler/sessions.ts';
+import { createHttpApp, createXmlrpcPortApp } from '../provisioner/http/http-app.ts';
+import { checkInventory } from '../provisioner/inventory/inventory-check.ts';
+import { InventoryService, type Settings } from '../provisioner/inventory/inventory-service.ts';
+import { SETTINGS_DEFAULTS } from '../provisioner/inventory/settings.ts';
+import { MemoryStore } from '../provisioner/store/memory-store.ts';
+import { SqliteStore } from '../provisioner/store/sqlite-store.ts';
+import type { Store } from '../provisioner/store/store.ts';
+import packageJson from '../package.json' with { type: 'json' };
+
+export interface ProvisionerOptions {
+  /** Data directory for the embedded store and the local shared secret; undefined = in-memory store. */
+  dataDir?: string;
+  host?: string;
+  /** 0 picks a free port. */
+  httpPort: number;
+  /** Cobbler's own XML-RPC port (25151) in addition, when given. */
+  xmlrpcPort?: number;
+  adminPassword?: string;
+  settings?: Settings;
+  maxBodyBytes?: number;
+  clock?: Clock;
+  random?: Random;
+  log?: Logger;
+}
+
+export interface RunningProvisioner {
+  url: string;
+  apiUrl: string;
+  xmlrpcUrl?: string;
+  /** Set only on the first start without RACKFORGE_ADMIN_PASSWORD: to be shown once. */
+  generatedPassword?: string;
+  inventory: InventoryService;
+  dispatcher: Dispatcher;
+  close(): Promise<void>;
+}
+
+function listen(app: ReturnType<typeof createHttpApp>, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once('listening', () => resolve(server));
+    server.once('error', (e: NodeJS.ErrnoException) => reject(
+      new RackforgeError('CONFIG_INVALID', e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : `cannot listen on ${host}:${port}: ${e.message}`)));
+  });
+}
+
+function closeServer(s: Server): Promise<void> {
+  return new Promise((resolve) => { s.close(() => resolve()); s.closeAllConnections(); });
+}
+
+export async function startProvisioner(opts: ProvisionerOptions): Promise<RunningProvisioner> {
+  const clock = opts.clock ?? systemClock;
+  const random = opts.random ?? cryptoRandom;
+  const log = opts.log ?? createLogger();
+  const host = opts.host ?? '127.0.0.1';
+
+  let store: Store;
+  let sharedSecret: string | undefined;
+  if (opts.dataDir) {
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    store = SqliteStore.open(opts.dataDir);
+    // Cobbler's web.ss: a fresh secret per start, readable only by this user, for the local CLI.
+    sharedSecret = random.bytes(32).toString('base64url');
+    const ss = join(opts.dataDir, 'web.ss');
+    writeFileSync(ss, sharedSecret, { mode: 0o600 });
+    chmodSync(ss, 0o600);
+  } else {
+    store = new MemoryStore();
+  }
+
+  const boot = ensureAdminUser(store, { ...(opts.adminPassword ? { password: opts.adminPassword } : {}), random, now: clock.now() });
+  const settings: Settings = { ...SETTINGS_DEFAULTS, ...(opts.settings ?? {}) };
+  const inventory = new InventoryService({
+    store, clock, random,
+    settings: () => settings,
+    fieldContext: () => ({ autoinstallTemplates: (settings.rackforge_autoinstall_templates as string[] | undefined) ?? ['default.ks', 'sample.ks', 'sample.seed', 'rackforge-node.seed'] }),
+  });
+  const events = new EventLog(clock, random);
+  const sessions = new TokenSessions(clock, random);
+  const dispatcher = createDispatcher({
+    inventory, sessions, events, log,
+    ...(sharedSecret ? { sharedSecret } : {}),
+    version: packageJson.version,
+    sync: async (line, o) => {
+      const result = checkInventory(inventory, o);
+      line(`checked ${result.checked} objects`);
+      for (const p of result.problems) line(`problem: ${p}`);
+      if (result.problems.length > 0) {
+        throw new RackforgeError('ITEM_MISSING_REFERENCE', `sync found ${result.problems.length} problem(s): ${result.problems.slice(0, 3).join('; ')}`);
+      }
+    },
+  }, { readsNeedAuth: () => settings.auth_required_for_reads === true });
+
+  const servers: Server[] = [];
+  try {
+    const main = await listen(createHttpApp({ dispatcher, log, ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}) }), host, opts.httpPort);
+    servers.push(main);
+    const port = (main.address() as AddressInfo).port;
+    const url = `http://${host}:${port}`;
+    let xmlrpcUrl: string | undefined;
+    if (opts.xmlrpcPort !== undefined) {
+      const x = await listen(createXmlrpcPortApp({ dispatcher, log }), host, opts.xmlrpcPort);
+      servers.push(x);
+      xmlrpcUrl = `http://${host}:${(x.address() as AddressInfo).port}`;
+    }
+    return {
+      url, apiUrl: `${url}/cobbler_api`, ...(xmlrpcUrl ? { xmlrpcUrl } : {}),
+      ...(boot.generatedPassword ? { generatedPassword: boot.generatedPassword } : {}),
+      inventory, dispatcher,
+      async close() {
+        await Promise.all(servers.map(closeServer));
+        store.close();
+      },
+    };
+  } catch (e) {
+    await Promise.all(servers.map(closeServer));
+    store.close();
+    throw e;
+  }
+}

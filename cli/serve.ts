@@ -1,0 +1,76 @@
+// `rackforge serve` and `rackforge start`: read options and environment, start the
+// provisioner, print where it is, and run until SIGINT/SIGTERM.
+import { join, resolve } from 'node:path';
+import { resolveDataDir } from './session.ts';
+import { RackforgeError } from '../lib/errors.ts';
+import { createLogger } from '../lib/log.ts';
+import { parseArgs, type OptionSpec } from './args.ts';
+import { startProvisioner, type RunningProvisioner } from './compose-provisioner.ts';
+import type { CliIo } from './io.ts';
+
+const SERVE_OPTIONS: OptionSpec[] = [
+  { flag: 'data', key: 'data', kind: 'string', metavar: 'DIR', help: 'data directory (store, shared secret); default $RACKFORGE_DATA or ~/.local/share/rackforge' },
+  { flag: 'memory', key: 'memory', kind: 'boolean', help: 'keep the inventory in memory only (lost on exit)' },
+  { flag: 'host', key: 'host', kind: 'string', metavar: 'ADDR', help: 'address to listen on (default 127.0.0.1)' },
+  { flag: 'http-port', key: 'http_port', kind: 'string', metavar: 'N', help: 'HTTP port for /cobbler_api and boot files (default 5080; 0 = any free port)' },
+  { flag: 'xmlrpc-port', key: 'xmlrpc_port', kind: 'string', metavar: 'N', help: "also serve XML-RPC on Cobbler's own port, e.g. 25151" },
+  { flag: 'log-level', key: 'log_level', kind: 'string', choices: ['debug', 'info', 'warn', 'error'], help: 'log verbosity (default info)' },
+  { flag: 'help', key: 'help', kind: 'boolean', short: 'h', help: 'show this help' },
+];
+
+function port(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new RackforgeError('CLI_USAGE', `--${flag} must be a port number 0-65535, got '${text}'`);
+  return Number(text);
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((res) => {
+    const done = (sig: string) => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); res(sig); };
+    const onInt = () => done('SIGINT');
+    const onTerm = () => done('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+}
+
+async function serveUntilSignal(argv: string[], io: CliIo, command: string): Promise<number> {
+  const parsed = parseArgs(argv, SERVE_OPTIONS, { command });
+  const o = parsed.options;
+  if (o.help) {
+    io.out(`usage: rackforge ${command} [options]`);
+    for (const s of SERVE_OPTIONS) io.out(`  --${s.flag}${s.metavar ? ' ' + s.metavar : ''}  ${s.help ?? ''}`);
+    return 0;
+  }
+  const dataDir = o.memory ? undefined : (typeof o.data === 'string' ? resolve(o.data) : resolveDataDir(undefined, io.env));
+  const log = createLogger({ level: (o.log_level as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? 'info', write: (l) => io.err(l) });
+  const running: RunningProvisioner = await startProvisioner({
+    ...(dataDir ? { dataDir } : {}),
+    host: typeof o.host === 'string' ? o.host : '127.0.0.1',
+    httpPort: port(o.http_port as string | undefined, 5080, 'http-port'),
+    ...(o.xmlrpc_port !== undefined ? { xmlrpcPort: port(o.xmlrpc_port as string, 25151, 'xmlrpc-port') } : {}),
+    ...(io.env.RACKFORGE_ADMIN_PASSWORD ? { adminPassword: io.env.RACKFORGE_ADMIN_PASSWORD } : {}),
+    log,
+  });
+  if (running.generatedPassword) {
+    io.out(`created admin user 'cobbler' with password: ${running.generatedPassword}`);
+    io.out('(shown once; set RACKFORGE_ADMIN_PASSWORD on first start to choose it)');
+  }
+  io.out(`store: ${dataDir ? join(dataDir, 'rackforge.db') : 'in memory'}`);
+  io.out(`Cobbler API: ${running.apiUrl}`);
+  if (running.xmlrpcUrl) io.out(`Cobbler API (XML-RPC port): ${running.xmlrpcUrl}/`);
+  io.out(`rackforge listening on ${running.url}`);
+  const sig = await waitForSignal();
+  io.err(`${sig}: shutting down`);
+  await running.close();
+  return 0;
+}
+
+export function runServe(argv: string[], io: CliIo): Promise<number> {
+  return serveUntilSignal(argv, io, 'serve');
+}
+
+/** The main job. Until the lab simulator exists it is the provisioner with its embedded store. */
+export function runStart(argv: string[], io: CliIo): Promise<number> {
+  return serveUntilSignal(argv, io, 'start');
+}

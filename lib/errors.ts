@@ -1,0 +1,67 @@
+// One registry of typed error codes (AREA_REASON). Library code throws RackforgeError;
+// only the edges (XML-RPC faults, HTTP statuses, CLI exit lines) translate them.
+
+export const ERROR_CODES = {
+  // XML-RPC wire
+  XMLRPC_MALFORMED: 'the request body is not a well-formed XML-RPC methodCall',
+  XMLRPC_TOO_LARGE: 'the request body exceeds the size limit',
+  XMLRPC_TOO_DEEP: 'the request nests values too deeply',
+  XMLRPC_BAD_VALUE: 'a value in the request cannot be decoded',
+  // API dispatch
+  API_UNKNOWN_METHOD: 'no such remote method',
+  API_FORBIDDEN_METHOD: 'the method may not be called remotely',
+  API_ARGUMENTS: 'wrong number or type of arguments',
+  API_LOGIN_FAILED: 'login failed',
+  API_INVALID_TOKEN: 'the token is missing, invalid or expired',
+  API_UNKNOWN_HANDLE: 'the object handle is unknown or expired',
+  API_UNKNOWN_EVENT: 'no event with that id',
+  API_ACCESS_DENIED: 'the user may not do this',
+  // Inventory
+  ITEM_NOT_FOUND: 'no such object',
+  ITEM_EXISTS: 'an object with that name already exists',
+  ITEM_INVALID_FIELD: 'the field value is invalid',
+  ITEM_UNKNOWN_FIELD: 'the object has no such field',
+  ITEM_MISSING_REFERENCE: 'the object refers to something that does not exist',
+  ITEM_DUPLICATE: 'another system already uses that MAC, IP address or hostname',
+  ITEM_HAS_CHILDREN: 'the object has children and recursive is not set',
+  ITEM_INTERFACE: 'the interface operation is invalid',
+  // Store
+  STORE_CONFLICT: 'the store refused a conflicting write',
+  STORE_CORRUPT: 'the store holds data it cannot read',
+  STORE_MIGRATION: 'the store schema is newer than this program',
+  // CLI / config
+  CLI_USAGE: 'the command line is invalid',
+  CLI_SERVER: 'the server could not be reached or answered an error',
+  CONFIG_INVALID: 'the configuration is invalid',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class RackforgeError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message?: string, details: Record<string, unknown> = {}) {
+    super(message ?? ERROR_CODES[code]);
+    this.name = 'RackforgeError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isRackforgeError(e: unknown, code?: ErrorCode): e is RackforgeError {
+  return e instanceof RackforgeError && (code === undefined || e.code === code);
+}
+
+/** A codec's refusal: which field, at which byte offset (or character position for text). */
+export class DecodeError extends Error {
+  readonly code: string;
+  readonly field: string;
+  readonly offset: number;
+  constructor(code: string, field: string, offset: number, message: string) {
+    super(`${message} (${field} at offset ${offset})`);
+    this.name = 'DecodeError';
+    this.code = code;
+    this.field = field;
+    this.offset = offset;
+  }
+}

@@ -1,0 +1,37 @@
+// MAC and IPv4 addresses as branded types: parse once at the edge, trust afterwards.
+import { RackforgeError } from './errors.ts';
+
+export type Mac = string & { readonly __brand: 'Mac' };
+export type Ipv4 = string & { readonly __brand: 'Ipv4' };
+
+const MAC_RE = /^([0-9a-f]{2})([:-]?)([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
+
+/** Accepts aa:bb:cc:dd:ee:ff, aa-bb-…, aabbccddeeff (any case); returns lower-case colon form. */
+export function parseMac(text: string): Mac {
+  const m = MAC_RE.exec(text.trim());
+  if (!m) throw new RackforgeError('ITEM_INVALID_FIELD', `invalid MAC address '${text}'`, { field: 'mac_address' });
+  return [m[1], m[3], m[4], m[5], m[6], m[7]].join(':').toLowerCase() as Mac;
+}
+
+export function isMac(text: string): boolean {
+  return MAC_RE.test(text.trim());
+}
+
+export function parseIpv4(text: string): Ipv4 {
+  const parts = text.trim().split('.');
+  const ok = parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+  if (!ok) throw new RackforgeError('ITEM_INVALID_FIELD', `invalid IPv4 address '${text}'`, { field: 'ip_address' });
+  return parts.join('.') as Ipv4;
+}
+
+export function isIpv4(text: string): boolean {
+  try { parseIpv4(text); return true; } catch { return false; }
+}
+
+export function ipv4ToInt(ip: Ipv4): number {
+  return ip.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+}
+
+export function intToIpv4(n: number): Ipv4 {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.') as Ipv4;
+}

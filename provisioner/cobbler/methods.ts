@@ -1,0 +1,326 @@
+// The Cobbler 3.3 remote surface, generated from a type × verb table plus the generic calls.
+// Each entry: a Python-style signature (arity, defaults, TypeError texts), who may call it,
+// and a handler on the ApiContext. The same table feeds system.listMethods and docs/api.md.
+import { randomBytes } from 'node:crypto';
+import { RackforgeError } from '../../lib/errors.ts';
+import { verifyPassword } from '../auth/password.ts';
+import { ITEM_TYPES, isItemType, type ItemRecord, type ItemType, type Value } from '../inventory/types.ts';
+import { toWire, redactSecrets } from '../inventory/record.ts';
+import { flatten } from '../inventory/blend.ts';
+import { SECRET_SETTINGS } from '../inventory/settings.ts';
+import { ARCHS, BREEDS, BOOT_LOADERS } from '../inventory/fields.ts';
+import type { ApiContext } from './api-context.ts';
+import { parseSignature, type Signature } from './signature.ts';
+import { truthy, NONE } from './python-values.ts';
+import { DIRECT_USER } from './sessions.ts';
+import { xapiObjectEdit } from './xapi-object-edit.ts';
+
+export const COBBLER_VERSION = [3, 3, 7] as const;
+
+/** open: anyone; read: open unless the read-auth setting closes it; write: a valid token. */
+export type Access = 'open' | 'read' | 'write';
+
+export interface Call {
+  ctx: ApiContext;
+  /** The user behind the token argument, when one was given and is valid. */
+  user?: string;
+  /** Any argument that is a live token (clients put tokens in odd positions). */
+  privileged: boolean;
+}
+
+export interface MethodSpec {
+  signature: Signature;
+  access: Access;
+  help: string;
+  handler: (call: Call, args: unknown[]) => unknown | Promise<unknown>;
+}
+
+const plural = (t: ItemType) => `${t}s`;
+
+function def(table: Map<string, MethodSpec>, name: string, params: string, access: Access, help: string,
+  handler: MethodSpec['handler']): void {
+  table.set(name, { signature: parseSignature(name, params), access, help, handler });
+}
+
+// ----- argument checks: wrong types are faults that name the argument -----
+
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw new RackforgeError('API_ARGUMENTS', `${what} must be a string, got ${describe(v)}`);
+  return v;
+}
+
+function itemType(v: unknown): ItemType {
+  if (!isItemType(v)) throw new RackforgeError('API_ARGUMENTS', `internal error, collection name ${String(v)} not supported`);
+  return v;
+}
+
+function dictArg(v: unknown, what: string): Record<string, Value> {
+  if (v === null || v === undefined || v === '' || v === NONE) return {};
+  if (typeof v !== 'object' || Array.isArray(v) || v instanceof Date || Buffer.isBuffer(v)) {
+    throw new RackforgeError('API_ARGUMENTS', `${what} must be a struct, got ${describe(v)}`);
+  }
+  return v as Record<string, Value>;
+}
+
+function numArg(v: unknown, what: string): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n === 'bigint') return Number(n);
+  if (typeof n !== 'number' || Number.isNaN(n)) throw new RackforgeError('API_ARGUMENTS', `${what} must be a number, got ${describe(v)}`);
+  return n;
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (Array.isArray(v)) return 'an array';
+  if (Buffer.isBuffer(v)) return 'base64 data';
+  if (v instanceof Date) return 'a dateTime';
+  return typeof v === 'object' ? 'a struct' : `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** A value as written through modify_*: XML-RPC types reduced to the stored JSON vocabulary. */
+function toValue(v: unknown): Value {
+  if (v === undefined) return null;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Date) return v.toISOString();
+  if (Buffer.isBuffer(v)) throw new RackforgeError('API_ARGUMENTS', 'base64 values are not accepted for object fields');
+  if (Array.isArray(v)) return v.map(toValue);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, Value> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = toValue(x);
+    return out;
+  }
+  return (v === NONE ? null : v) as Value;
+}
+
+// ----- how records leave the server -----
+
+function present(call: Call, type: ItemType, record: ItemRecord, opts: { flatten?: boolean; resolved?: boolean } = {}): Record<string, Value> {
+  const r: ItemRecord = opts.resolved ? call.ctx.inventory.resolved(type, record) : record;
+  const wire = call.privileged ? toWire(type, r) : redactSecrets(type, toWire(type, r));
+  return opts.flatten ? flatten(wire) : wire;
+}
+
+function settingsFor(call: Call): Record<string, Value> {
+  const all = call.ctx.inventory.settings();
+  if (call.privileged) return all;
+  const out: Record<string, Value> = {};
+  for (const [k, v] of Object.entries(all)) out[k] = SECRET_SETTINGS.includes(k) ? '********' : v;
+  return out;
+}
+
+function findExpanded(call: Call, type: ItemType, criteria: unknown, sortField: unknown, expand: boolean): unknown[] {
+  const items = call.ctx.inventory.find(type, dictArg(toValue(criteria), 'criteria'), typeof sortField === 'string' && sortField ? sortField : 'name');
+  return expand ? items.map((r) => present(call, type, r)) : items.map((r) => r.name);
+}
+
+function paged(call: Call, type: ItemType, criteria: unknown, sortField: unknown, page: unknown, perPage: unknown) {
+  const all = findExpanded(call, type, criteria, sortField, true);
+  const per = Math.max(1, Math.floor(numArg(perPage ?? 25, 'items_per_page')));
+  const numPages = Math.max(1, Math.ceil(all.length / per));
+  const p = Math.min(Math.max(1, Math.floor(numArg(page ?? 1, 'page'))), numPages);
+  const start = (p - 1) * per;
+  const items = all.slice(start, start + per);
+  return {
+    items,
+    pageinfo: {
+      page: p, prev_page: p > 1 ? p - 1 : NONE, next_page: p < numPages ? p + 1 : NONE,
+      pages: Array.from({ length: numPages }, (_, i) => i + 1), num_pages: numPages, num_items: all.length,
+      start_item: all.length === 0 ? 0 : start + 1, end_item: start + items.length, items_per_page: per,
+      items_per_page_list: [10, 20, 50, 100, 200, 500],
+    },
+  };
+}
+
+function loginWith(call: Call, user: unknown, password: unknown): string {
+  const u = typeof user === 'string' ? user : '';
+  const p = typeof password === 'string' ? password : '';
+  const fail = () => new RackforgeError('API_LOGIN_FAILED', `login failed (${u})`);
+  if (u === '') {
+    // Cobbler's local shared secret. An unset or empty secret never matches (CVE-2024-47533).
+    const secret = call.ctx.sharedSecret;
+    if (!secret || p.length !== secret.length || !timingSafeStringEqual(p, secret)) throw fail();
+    return call.ctx.sessions.issue(DIRECT_USER);
+  }
+  const record = call.ctx.inventory.store.getUser(u);
+  if (!record || !verifyPassword(p, record.passwordHash)) throw fail();
+  return call.ctx.sessions.issue(u);
+}
+
+function timingSafeStringEqual(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
+  return diff === 0;
+}
+
+function randomMac(): string {
+  // KVM/QEMU's locally administered prefix, as Cobbler's get_random_mac for virt types.
+  const b = randomBytes(3);
+  return ['52', '54', '00', ...[...b].map((x) => x.toString(16).padStart(2, '0'))].join(':');
+}
+
+const BACKGROUND_UNSUPPORTED = ['import', 'reposync', 'buildiso', 'replicate', 'hardlink', 'aclsetup', 'signature_update', 'mkloaders', 'power_system'];
+
+export function buildMethodTable(): Map<string, MethodSpec> {
+  const t = new Map<string, MethodSpec>();
+
+  // ----- the type × verb grid -----
+  for (const type of ITEM_TYPES) {
+    const T = type, Ts = plural(type);
+    def(t, `get_${T}`, 'name, flatten=False, resolved=False, token=None', 'read', `One ${T} as a struct, or "~".`,
+      (c, [name, flatten, resolved]) => {
+        const r = c.ctx.inventory.get(T, str(name, 'name'));
+        return r ? present(c, T, r, { flatten: truthy(flatten), resolved: truthy(resolved) }) : NONE;
+      });
+    def(t, `get_${Ts}`, 'page=None, results_per_page=None, token=None', 'read', `Every ${T} (paging arguments are ignored, as in Cobbler).`,
+      (c) => c.ctx.inventory.list(T).map((r) => present(c, T, r)));
+    def(t, `find_${T}`, 'criteria=None, expand=False, token=None', 'read', `${Ts} matching criteria: names, or structs when expand is truthy.`,
+      (c, [criteria, expand]) => findExpanded(c, T, criteria, 'name', truthy(expand)));
+    def(t, `get_${T}_handle`, 'name, token=None', 'read', `Handle of an existing ${T}.`,
+      (c, [name]) => c.ctx.inventory.handleFor(T, str(name, 'name')));
+    def(t, `new_${T}`, 'token', 'write', `Handle for a new, unsaved ${T}.`, (c) => c.ctx.inventory.newHandle(T));
+    def(t, `modify_${T}`, 'object_id, attribute, arg, token', 'write', `Set one field of the ${T} behind a handle (until save).`,
+      (c, [h, attr, arg]) => c.ctx.inventory.modify(T, str(h, 'object_id'), str(attr, 'attribute'), toValue(arg)));
+    def(t, `save_${T}`, 'object_id, token, editmode="bypass"', 'write', `Validate and store the ${T} behind a handle.`,
+      (c, [h, , editmode]) => { c.ctx.inventory.save(T, str(h, 'object_id'), typeof editmode === 'string' ? editmode : 'bypass'); return true; });
+    def(t, `copy_${T}`, 'object_id, newname, token=None', 'write', `Copy a ${T} under a new name.`,
+      (c, [h, newname]) => { c.ctx.inventory.copy(T, str(h, 'object_id'), str(newname, 'newname')); return true; });
+    def(t, `rename_${T}`, 'object_id, newname, token=None', 'write', `Rename a ${T}; references to it follow.`,
+      (c, [h, newname]) => { c.ctx.inventory.rename(T, str(h, 'object_id'), str(newname, 'newname')); return true; });
+    def(t, `remove_${T}`, 'name, token, recursive=True', 'write', `Remove a ${T} by name (children too when recursive).`,
+      (c, [name, , recursive]) => { c.ctx.inventory.remove(T, str(name, 'name'), truthy(recursive)); return true; });
+    def(t, `get_${Ts}_since`, 'mtime', 'read', `${Ts} modified after mtime.`,
+      (c, [mtime]) => c.ctx.inventory.since(T, numArg(mtime, 'mtime')).map((r) => present(c, T, r)));
+    def(t, `get_${T}_as_rendered`, 'name, token=None', 'read', `The ${T} with inherited values resolved and flattened.`,
+      (c, [name]) => {
+        const rendered = c.ctx.inventory.rendered(T, str(name, 'name'));
+        return c.privileged ? rendered : redactSecrets(T, rendered as ItemRecord);
+      });
+  }
+  def(t, 'new_subprofile', 'token', 'write', 'Handle for a new sub-profile.', (c) => c.ctx.inventory.newHandle('profile', { subprofile: true }));
+
+  // ----- the generic *_item forms -----
+  def(t, 'get_item', 'what, name, flatten=False, resolved=False', 'read', 'One object as a struct, or "~".', (c, [what, name, flatten, resolved]) => {
+    const T = itemType(what);
+    const r = c.ctx.inventory.get(T, str(name, 'name'));
+    return r ? present(c, T, r, { flatten: truthy(flatten), resolved: truthy(resolved) }) : NONE;
+  });
+  def(t, 'get_items', 'what', 'read', 'Every object of a type.', (c, [what]) => {
+    const T = itemType(what);
+    return c.ctx.inventory.list(T).map((r) => present(c, T, r));
+  });
+  def(t, 'get_item_names', 'what', 'read', 'Names of every object of a type, sorted.', (c, [what]) => c.ctx.inventory.names(itemType(what)));
+  def(t, 'find_items', 'what, criteria=None, sort_field=None, expand=True', 'read', 'Objects matching criteria, sorted.',
+    (c, [what, criteria, sortField, expand]) => findExpanded(c, itemType(what), criteria, sortField, truthy(expand)));
+  def(t, 'find_items_paged', 'what, criteria=None, sort_field=None, page=1, items_per_page=25, token=None', 'read', 'One page of find_items.',
+    (c, [what, criteria, sortField, page, per]) => paged(c, itemType(what), criteria, sortField, page, per));
+  def(t, 'has_item', 'what, name, token=None', 'read', 'Whether an object exists.', (c, [what, name]) => c.ctx.inventory.get(itemType(what), str(name, 'name')) !== undefined);
+  def(t, 'get_item_handle', 'what, name, token=None', 'read', 'Handle of an existing object.', (c, [what, name]) => c.ctx.inventory.handleFor(itemType(what), str(name, 'name')));
+  def(t, 'new_item', 'what, token, is_subobject=False', 'write', 'Handle for a new object.', (c, [what, , sub]) => c.ctx.inventory.newHandle(itemType(what), { subprofile: truthy(sub) }));
+  def(t, 'modify_item', 'what, object_id, attribute, arg, token', 'write', 'Set one field behind a handle.',
+    (c, [what, h, attr, arg]) => c.ctx.inventory.modify(itemType(what), str(h, 'object_id'), str(attr, 'attribute'), toValue(arg)));
+  def(t, 'save_item', 'what, object_id, token, editmode="bypass"', 'write', 'Validate and store the object behind a handle.',
+    (c, [what, h, , editmode]) => { c.ctx.inventory.save(itemType(what), str(h, 'object_id'), typeof editmode === 'string' ? editmode : 'bypass'); return true; });
+  def(t, 'copy_item', 'what, object_id, newname, token=None', 'write', 'Copy an object.',
+    (c, [what, h, newname]) => { c.ctx.inventory.copy(itemType(what), str(h, 'object_id'), str(newname, 'newname')); return true; });
+  def(t, 'rename_item', 'what, object_id, newname, token=None', 'write', 'Rename an object.',
+    (c, [what, h, newname]) => { c.ctx.inventory.rename(itemType(what), str(h, 'object_id'), str(newname, 'newname')); return true; });
+  def(t, 'remove_item', 'what, name, token, recursive=True', 'write', 'Remove an object by name.',
+    (c, [what, name, , recursive]) => { c.ctx.inventory.remove(itemType(what), str(name, 'name'), truthy(recursive)); return true; });
+  def(t, 'xapi_object_edit', 'object_type, object_name, edit_type, attributes, token', 'write', "The CLI's add/edit/copy/rename/remove in one call.",
+    (c, [type, name, editType, attrs]) => xapiObjectEdit(c.ctx.inventory, itemType(type), str(name, 'object_name'), str(editType, 'edit_type'), dictArg(toValue(attrs), 'attributes')));
+  def(t, 'get_blended_data', 'profile=None, system=None', 'read', 'Blended variables of a system (or profile).', (c, [profile, system]) => {
+    const blended = truthy(system) ? c.ctx.inventory.blended('system', str(system, 'system'))
+      : truthy(profile) ? c.ctx.inventory.blended('profile', str(profile, 'profile'))
+      : (() => { throw new RackforgeError('API_ARGUMENTS', 'get_blended_data needs a profile or a system name'); })();
+    return c.privileged ? blended : redactSecrets(truthy(system) ? 'system' : 'profile', blended as ItemRecord);
+  });
+  def(t, 'last_modified_time', 'token=None', 'read', 'Time of the last change to the inventory.', (c) => c.ctx.inventory.lastModified());
+  def(t, 'find_system_by_dns_name', 'dns_name', 'read', 'Rendered system whose interface has this DNS name, or {}.', (c, [dns]) => {
+    const names = c.ctx.inventory.store.findSystems('dns_name', str(dns, 'dns_name'));
+    if (names.length === 0) return {};
+    const rendered = c.ctx.inventory.rendered('system', names[0]!);
+    return c.privileged ? rendered : redactSecrets('system', rendered as ItemRecord);
+  });
+
+  // ----- sessions -----
+  def(t, 'login', 'login_user, login_password', 'open', 'A 36-character token, valid for an hour after its last use.', (c, [u, p]) => loginWith(c, u, p));
+  def(t, 'logout', 'token', 'open', 'Ends a session.', (c, [token]) => c.ctx.sessions.revoke(token));
+  def(t, 'token_check', 'token', 'open', 'Whether a token is live.', (c, [token]) => c.ctx.sessions.validate(token) !== undefined);
+  def(t, 'get_user_from_token', 'token=None', 'open', 'The user behind a token.', (c, [token]) => {
+    const u = c.ctx.sessions.validate(token);
+    if (!u) throw new RackforgeError('API_INVALID_TOKEN', 'invalid token');
+    return u;
+  });
+  def(t, 'check_access', 'token, resource, arg1=None, arg2=None', 'write', 'Authorisation check (allow-all for authenticated users).', () => 1);
+  def(t, 'check_access_no_fail', 'token, resource, arg1=None, arg2=None', 'open', '1 when the token may write, else 0.',
+    (c, [token]) => (c.ctx.sessions.validate(token) ? 1 : 0));
+  def(t, 'get_authn_module_name', 'token', 'write', 'The authentication module.', () => 'authentication.rackforge_store');
+
+  // ----- version and settings -----
+  def(t, 'version', 'token=None', 'open', 'Cobbler API version as a float (3.307).',
+    () => COBBLER_VERSION[0] + 0.1 * COBBLER_VERSION[1] + 0.001 * COBBLER_VERSION[2]);
+  def(t, 'extended_version', 'token=None', 'open', 'Version details.', (c) => ({
+    gitdate: '?', gitstamp: '?', builddate: '?', version: COBBLER_VERSION.join('.'), version_tuple: [...COBBLER_VERSION],
+    rackforge_version: c.ctx.version,
+  }));
+  def(t, 'ping', '', 'open', 'Liveness.', () => true);
+  def(t, 'get_settings', 'token=None', 'read', 'All settings (secret values masked without a valid token).', (c) => settingsFor(c));
+  def(t, 'modify_setting', 'setting_name, value, token', 'write', 'Changes a setting when allow_dynamic_settings is on (0 ok, 1 refused).', () => 1);
+  def(t, 'get_valid_breeds', 'token=None', 'open', 'Known OS breeds.', () => [...BREEDS]);
+  def(t, 'get_valid_archs', 'token=None', 'open', 'Known architectures.', () => [...ARCHS]);
+  def(t, 'get_valid_os_versions', 'token=None', 'open', 'Known OS versions (rackforge does not restrict them).', () => []);
+  def(t, 'get_valid_os_versions_for_breed', 'breed, token=None', 'open', 'Known OS versions of a breed.', () => []);
+  for (const T of ['distro', 'image', 'profile', 'system'] as const) {
+    def(t, `get_valid_${T}_boot_loaders`, 'name, token=None', 'open', `Boot loaders a ${T} may use.`, () => [...BOOT_LOADERS]);
+  }
+  def(t, 'get_random_mac', 'virt_type="xenpv", token=None', 'open', 'A random MAC that no system uses yet.', (c) => {
+    for (let i = 0; i < 64; i++) {
+      const mac = randomMac();
+      if (c.ctx.inventory.store.findSystems('mac_address', mac).length === 0) return mac;
+    }
+    throw new RackforgeError('ITEM_DUPLICATE', 'could not find an unused MAC address');
+  });
+  def(t, 'disable_netboot', 'name, token=None', 'open', 'Install finished: stop network-booting this system (pxe_just_once).', (c, [name]) => {
+    if (!truthy(c.ctx.inventory.settings().pxe_just_once)) return false;
+    const inv = c.ctx.inventory;
+    const handle = inv.handleFor('system', str(name, 'name'));
+    inv.modify('system', handle, 'netboot_enabled', false);
+    inv.save('system', handle);
+    return true;
+  });
+
+  // ----- events and tasks -----
+  def(t, 'get_events', 'for_user=""', 'open', 'Events of the last week.', (c, [u]) => c.ctx.events.list(typeof u === 'string' ? u : ''));
+  def(t, 'get_event_log', 'event_id', 'open', 'The log of one event, or "?".', (c, [id]) => c.ctx.events.logText(str(id, 'event_id')) ?? '?');
+  def(t, 'get_task_status', 'event_id', 'open', '[statetime, name, state, read_by].', (c, [id]) => {
+    const s = c.ctx.events.status(str(id, 'event_id'));
+    if (!s) throw new RackforgeError('API_UNKNOWN_EVENT', 'no event with that id');
+    return s;
+  });
+  def(t, 'sync', 'token', 'write', 'Full sync, synchronously.', async (c) => {
+    const r = await c.ctx.events.run('Sync', (log) => c.ctx.sync(log, {}));
+    if (!r.ok) throw r.error;
+    return true;
+  });
+  def(t, 'sync_dhcp', 'token', 'write', 'DHCP sync, synchronously.', async (c) => {
+    const r = await c.ctx.events.run('Sync DHCP', (log) => c.ctx.sync(log, {}));
+    if (!r.ok) throw r.error;
+    return true;
+  });
+  def(t, 'background_sync', 'options, token', 'write', 'Full sync as a task; returns the event id.',
+    (c) => c.ctx.events.background('Sync', (log) => c.ctx.sync(log, {})));
+  def(t, 'background_syncsystems', 'options, token', 'write', 'Sync of some systems as a task; returns the event id.', (c, [options]) => {
+    const opts = dictArg(toValue(options), 'options');
+    const systems = Array.isArray(opts.systems) ? opts.systems.map((s) => String(s)) : [];
+    return c.ctx.events.background('Syncsystems', (log) => c.ctx.sync(log, { systems }));
+  });
+  def(t, 'background_validate_autoinstall_files', 'options, token', 'write', 'Validation of the inventory as a task.',
+    (c) => c.ctx.events.background('Automated installation files validation', (log) => c.ctx.sync(log, {})));
+  for (const op of BACKGROUND_UNSUPPORTED) {
+    def(t, `background_${op}`, 'options, token', 'write', `Not provided by rackforge: the task fails and says why.`,
+      (c) => c.ctx.events.background(op, () => {
+        throw new RackforgeError('API_UNKNOWN_METHOD', `rackforge does not implement ${op}`);
+      }));
+  }
+  return t;
+}

@@ -1,0 +1,24 @@
+// The provisioner's one express app: the Cobbler API today; boot files and the UI join it.
+import express, { type Express } from 'express';
+import type { Logger } from '../../lib/log.ts';
+import type { Dispatcher } from '../cobbler/dispatch.ts';
+import { cobblerApiRouter } from './cobbler-api-route.ts';
+
+export function createHttpApp(opts: { dispatcher: Dispatcher; log: Logger; maxBodyBytes?: number }): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(cobblerApiRouter(opts));
+  app.get('/', (_req, res) => {
+    res.type('text/plain').send('rackforge provisioner\nCobbler-compatible XML-RPC API: POST /cobbler_api\n');
+  });
+  return app;
+}
+
+/** Cobbler's own XML-RPC port (25151) answers at / and /RPC2, as SimpleXMLRPCServer does. */
+export function createXmlrpcPortApp(opts: { dispatcher: Dispatcher; log: Logger; maxBodyBytes?: number }): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(cobblerApiRouter({ ...opts, paths: ['/', '/RPC2', '/cobbler_api'] }));
+  return app;
+}

@@ -1,0 +1,498 @@
+// The behaviour every Store implementation must have. Each implementation's test file calls
+// describeStoreContract once; a new implementation is done when this passes unchanged.
+import assert from 'node:assert/strict';
+import { isRackforgeError } from '../../lib/errors.ts';
+import type { ItemRecord, ItemType, RefField, SystemKey } from '../inventory/types.ts';
+import { makeInterface, makeItem, makeSystem } from './store-fixtures.ts';
+import type { Store } from './store.ts';
+
+export function describeStoreContract(
+  name: string,
+  make: () => Promise<{ store: Store; reopen?: () => Promise<Store>; cleanup: () => Promise<void> }>,
+): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    let reopen: (() => Promise<Store>) | undefined;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, reopen, cleanup } = await make());
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    describe('items', () => {
+      it('gets what was put, and undefined for an unknown name or another type', () => {
+        const d = makeItem('centos9', { kernel: '/k', initrd: '/i', kernel_options: { quiet: null }, owners: ['admin'] });
+        store.putItem('distro', d);
+        assert.deepEqual(store.getItem('distro', 'centos9'), d);
+        assert.equal(store.getItem('distro', 'nope'), undefined);
+        assert.equal(store.getItem('profile', 'centos9'), undefined);
+      });
+
+      it('keeps the literal <<inherit>>, null, nested objects and floats intact', () => {
+        const p = makeItem('p1', {
+          distro: 'd1', owners: '<<inherit>>', proxy: null, virt_ram: 512, virt_file_size: 5.5,
+          autoinstall_meta: { tree: 'http://x/y', list: ['a', 'b'], deep: { n: { m: true } } }, mtime: 1_700_000_123.456789,
+        });
+        store.putItem('profile', p);
+        assert.deepEqual(store.getItem('profile', 'p1'), p);
+      });
+
+      it('lists items and names sorted by name, per type', () => {
+        for (const n of ['b', 'c', 'a', 'B', 'a-1', 'a.1']) store.putItem('distro', makeItem(n));
+        store.putItem('profile', makeItem('zz'));
+        const expected = ['B', 'a', 'a-1', 'a.1', 'b', 'c'];
+        assert.deepEqual(store.listNames('distro'), expected);
+        assert.deepEqual(store.listItems('distro').map((r) => r.name), expected);
+        assert.deepEqual(store.listNames('profile'), ['zz']);
+        assert.deepEqual(store.listItems('repo'), []);
+        assert.deepEqual(store.listNames('repo'), []);
+      });
+
+      it('replaces an item put again under the same name', () => {
+        const d = makeItem('d', { kernel: '/old' });
+        store.putItem('distro', d);
+        store.putItem('distro', { ...d, kernel: '/new', mtime: d.mtime + 1 });
+        assert.equal(store.getItem('distro', 'd')?.['kernel'], '/new');
+        assert.deepEqual(store.listNames('distro'), ['d']);
+      });
+
+      it('deletes: true once, then false; the item is gone from get, list and names', () => {
+        store.putItem('distro', makeItem('a'));
+        store.putItem('distro', makeItem('b'));
+        assert.equal(store.deleteItem('distro', 'a'), true);
+        assert.equal(store.deleteItem('distro', 'a'), false);
+        assert.equal(store.deleteItem('profile', 'b'), false);
+        assert.equal(store.getItem('distro', 'a'), undefined);
+        assert.deepEqual(store.listNames('distro'), ['b']);
+        assert.deepEqual(store.listItems('distro').map((r) => r.name), ['b']);
+      });
+
+      it('the same name may exist under different types', () => {
+        store.putItem('distro', makeItem('x', { kernel: '/k' }));
+        store.putItem('profile', makeItem('x', { distro: 'x' }));
+        store.deleteItem('distro', 'x');
+        assert.equal(store.getItem('profile', 'x')?.['distro'], 'x');
+      });
+
+      it('refuses a second item with the same uid (STORE_CONFLICT) and keeps the first', () => {
+        const a = makeItem('a');
+        store.putItem('distro', a);
+        assertCode(() => store.putItem('distro', { ...makeItem('b'), uid: a.uid }), 'STORE_CONFLICT');
+        assertCode(() => store.putItem('profile', { ...makeItem('a'), uid: a.uid }), 'STORE_CONFLICT');
+        assert.deepEqual(store.listNames('distro'), ['a']);
+        assert.deepEqual(store.listNames('profile'), []);
+        // Its uid is free again once the owner is gone, or changes its own uid.
+        store.deleteItem('distro', 'a');
+        store.putItem('distro', { ...makeItem('b'), uid: a.uid });
+        store.putItem('distro', makeItem('b'));
+        store.putItem('distro', { ...makeItem('c'), uid: a.uid });
+        assert.deepEqual(store.listNames('distro'), ['b', 'c']);
+      });
+
+      it('refuses records it cannot key (ITEM_INVALID_FIELD)', () => {
+        const bad = [{ ...makeItem('x'), name: '' }, { ...makeItem('x'), uid: 7 }, { ...makeItem('x'), mtime: 'now' }];
+        for (const r of bad) assertCode(() => store.putItem('distro', r as unknown as ItemRecord), 'ITEM_INVALID_FIELD');
+        assert.deepEqual(store.listNames('distro'), []);
+      });
+    });
+
+    describe('copies', () => {
+      it('mutating a record after put does not change the stored one', () => {
+        const s = makeSystem('s', { eth0: makeInterface('aa:bb:cc:dd:ee:01') }, { kernel_options: { a: '1' } });
+        store.putItem('system', s);
+        (s['interfaces'] as Record<string, Record<string, unknown>>)['eth0']!['mac_address'] = 'aa:bb:cc:dd:ee:99';
+        (s['kernel_options'] as Record<string, unknown>)['a'] = '2';
+        s['hostname'] = 'changed';
+        const got = store.getItem('system', 's')!;
+        assert.equal(ifaceField(got, 'eth0', 'mac_address'), 'aa:bb:cc:dd:ee:01');
+        assert.deepEqual(got['kernel_options'], { a: '1' });
+        assert.equal(got['hostname'], '');
+        assert.deepEqual(store.findSystems('mac_address', 'aa:bb:cc:dd:ee:99'), []);
+      });
+
+      it('mutating a returned record does not change the stored one', () => {
+        store.putItem('system', makeSystem('s', { eth0: makeInterface('aa:bb:cc:dd:ee:01') }, { kernel_options: { a: '1' } }));
+        for (const got of [store.getItem('system', 's')!, store.listItems('system')[0]!, store.itemsSince('system', 0)[0]!]) {
+          (got['interfaces'] as Record<string, Record<string, unknown>>)['eth0']!['mac_address'] = 'mutated';
+          (got['kernel_options'] as Record<string, unknown>)['a'] = 'mutated';
+          got['comment'] = 'mutated';
+        }
+        const again = store.getItem('system', 's')!;
+        assert.equal(ifaceField(again, 'eth0', 'mac_address'), 'aa:bb:cc:dd:ee:01');
+        assert.deepEqual(again['kernel_options'], { a: '1' });
+        assert.equal(again['comment'], '');
+      });
+
+      it('two reads return distinct objects', () => {
+        store.putItem('distro', makeItem('d', { kernel_options: {} }));
+        const a = store.getItem('distro', 'd')!;
+        const b = store.getItem('distro', 'd')!;
+        assert.notEqual(a, b);
+        assert.notEqual(a['kernel_options'], b['kernel_options']);
+      });
+
+      it('users are copied too', () => {
+        const u = { name: 'admin', passwordHash: 'h1', createdAt: 1 };
+        store.putUser(u);
+        u.passwordHash = 'mutated';
+        const got = store.getUser('admin')!;
+        got.passwordHash = 'mutated too';
+        assert.equal(store.getUser('admin')?.passwordHash, 'h1');
+      });
+    });
+
+    describe('itemsSince and lastModified', () => {
+      it('itemsSince returns items of that type with mtime strictly after, sorted by name', () => {
+        store.putItem('distro', makeItem('c', { mtime: 300 }));
+        store.putItem('distro', makeItem('a', { mtime: 200.5 }));
+        store.putItem('distro', makeItem('b', { mtime: 200 }));
+        store.putItem('profile', makeItem('p', { mtime: 900 }));
+        assert.deepEqual(store.itemsSince('distro', 200).map((r) => r.name), ['a', 'c']);
+        assert.deepEqual(store.itemsSince('distro', 0).map((r) => r.name), ['a', 'b', 'c']);
+        assert.deepEqual(store.itemsSince('distro', 300), []);
+        // An overwrite moves the item's mtime.
+        store.putItem('distro', { ...store.getItem('distro', 'b')!, mtime: 400 });
+        assert.deepEqual(store.itemsSince('distro', 300).map((r) => r.name), ['b']);
+      });
+
+      it('starts at 0, follows the greatest mtime written and never goes back', () => {
+        assert.equal(store.lastModified(), 0);
+        store.putItem('distro', makeItem('a', { mtime: 1000 }));
+        assert.equal(store.lastModified(), 1000);
+        store.putItem('profile', makeItem('p', { mtime: 1500.25 }));
+        assert.equal(store.lastModified(), 1500.25);
+        store.putItem('distro', makeItem('b', { mtime: 1200 }));
+        assert.equal(store.lastModified(), 1500.25);
+      });
+
+      it('a delete bumps it to at least the current time; a failed delete does not', () => {
+        store.putItem('distro', makeItem('a', { mtime: 1000 }));
+        assert.equal(store.deleteItem('distro', 'missing'), false);
+        assert.equal(store.lastModified(), 1000);
+        const before = Date.now() / 1000;
+        store.deleteItem('distro', 'a');
+        assert.ok(store.lastModified() >= before - 1, `lastModified ${store.lastModified()} should be about now (${before})`);
+        const afterDelete = store.lastModified();
+        store.putItem('distro', makeItem('b', { mtime: 1001 }));
+        assert.equal(store.lastModified(), afterDelete);
+      });
+    });
+
+    describe('findSystems', () => {
+      function seed(): void {
+        store.putItem('system', makeSystem('web1', {
+          eth0: makeInterface('52:54:00:AA:00:01', '10.0.0.11', 'web1.lab.example'),
+          eth1: makeInterface('52:54:00:aa:00:02', '10.1.0.11', 'web1-storage.lab.example'),
+        }, { hostname: 'Web1' }));
+        store.putItem('system', makeSystem('web2', {
+          eth0: makeInterface('52:54:00:aa:00:03', '10.0.0.12', 'web2.lab.example'),
+          bmc: makeInterface('52:54:00:aa:00:04', '10.9.0.12'),
+        }, { hostname: 'web2' }));
+        // Sharing an IP with web1 on purpose: the store reports, the inventory decides.
+        store.putItem('system', makeSystem('db1', {
+          eth0: makeInterface('52:54:00:aa:00:05', '10.1.0.11', ''),
+        }, { hostname: '' }));
+      }
+
+      const cases: Array<[SystemKey, string, string[]]> = [
+        ['mac_address', '52:54:00:aa:00:01', ['web1']],
+        ['mac_address', '52:54:00:aa:00:02', ['web1']],
+        ['mac_address', '52:54:00:aa:00:04', ['web2']],
+        ['ip_address', '10.0.0.11', ['web1']],
+        ['ip_address', '10.9.0.12', ['web2']],
+        ['ip_address', '10.1.0.11', ['db1', 'web1']],
+        ['dns_name', 'web1-storage.lab.example', ['web1']],
+        ['dns_name', 'web2.lab.example', ['web2']],
+        ['hostname', 'web1', ['web1']],
+        ['hostname', 'web2', ['web2']],
+        ['mac_address', '52:54:00:aa:00:99', []],
+        ['hostname', 'web1.lab.example', []],
+        ['ip_address', '52:54:00:aa:00:01', []],
+      ];
+      for (const [key, value, names] of cases) {
+        it(`${key}=${value} → [${names.join(', ')}]`, () => {
+          seed();
+          assert.deepEqual(store.findSystems(key, value), names);
+        });
+      }
+
+      it('matches case-insensitively whatever the case stored or asked', () => {
+        seed();
+        for (const mac of ['52:54:00:aa:00:01', '52:54:00:AA:00:01', '52:54:00:Aa:00:01']) {
+          assert.deepEqual(store.findSystems('mac_address', mac), ['web1']);
+        }
+        assert.deepEqual(store.findSystems('hostname', 'WEB1'), ['web1']);
+        assert.deepEqual(store.findSystems('dns_name', 'WEB2.Lab.Example'), ['web2']);
+      });
+
+      it('ignores empty, null and <<inherit>> values', () => {
+        store.putItem('system', makeSystem('s', {
+          eth0: { mac_address: '', ip_address: null, dns_name: '<<inherit>>' },
+          eth1: { mac_address: 7, ip_address: ['10.0.0.1'] },
+        }, { hostname: '<<inherit>>' }));
+        for (const [key, value] of [['mac_address', ''], ['ip_address', ''], ['dns_name', '<<inherit>>'], ['hostname', '<<inherit>>'],
+          ['hostname', ''], ['mac_address', '7'], ['ip_address', '10.0.0.1']] as Array<[SystemKey, string]>) {
+          assert.deepEqual(store.findSystems(key, value), [], `${key}=${value}`);
+        }
+      });
+
+      it('copes with a system without interfaces or with a malformed interfaces field', () => {
+        store.putItem('system', makeSystem('a', {}, { hostname: 'a' }));
+        store.putItem('system', { ...makeSystem('b', {}, { hostname: 'b' }), interfaces: null });
+        store.putItem('system', { ...makeSystem('c', {}, { hostname: 'c' }), interfaces: ['eth0'] });
+        store.putItem('system', { ...makeSystem('d', {}, { hostname: 'd' }), interfaces: { eth0: 'aa:bb' } });
+        assert.deepEqual(store.findSystems('hostname', 'c'), ['c']);
+        assert.deepEqual(store.findSystems('mac_address', 'aa:bb'), []);
+      });
+
+      it('only systems are indexed', () => {
+        store.putItem('profile', makeItem('p', { hostname: 'h', interfaces: { eth0: makeInterface('52:54:00:aa:00:10') } }));
+        assert.deepEqual(store.findSystems('hostname', 'h'), []);
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:10'), []);
+      });
+
+      it('drops stale keys when an interface is removed, renamed or changed', () => {
+        seed();
+        const web1 = store.getItem('system', 'web1')!;
+        const ifs = web1['interfaces'] as Record<string, Record<string, unknown>>;
+        // eth1 removed, eth0 renamed to ens3 with a new MAC, hostname changed.
+        const ens3 = { ...ifs['eth0'], mac_address: '52:54:00:aa:00:21' };
+        store.putItem('system', { ...web1, hostname: 'web1-new', interfaces: { ens3 } as ItemRecord['interfaces'] });
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:01'), []);
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:02'), []);
+        assert.deepEqual(store.findSystems('dns_name', 'web1-storage.lab.example'), []);
+        assert.deepEqual(store.findSystems('hostname', 'web1'), []);
+        assert.deepEqual(store.findSystems('ip_address', '10.1.0.11'), ['db1']);
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:21'), ['web1']);
+        assert.deepEqual(store.findSystems('ip_address', '10.0.0.11'), ['web1']);
+        assert.deepEqual(store.findSystems('dns_name', 'web1.lab.example'), ['web1']);
+        assert.deepEqual(store.findSystems('hostname', 'web1-new'), ['web1']);
+      });
+
+      it('drops every key of a deleted system and re-adds them when it comes back', () => {
+        seed();
+        const web2 = store.getItem('system', 'web2')!;
+        store.deleteItem('system', 'web2');
+        for (const [key, value] of [['mac_address', '52:54:00:aa:00:03'], ['mac_address', '52:54:00:aa:00:04'],
+          ['ip_address', '10.9.0.12'], ['dns_name', 'web2.lab.example'], ['hostname', 'web2']] as Array<[SystemKey, string]>) {
+          assert.deepEqual(store.findSystems(key, value), [], `${key}=${value}`);
+        }
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:01'), ['web1']);
+        store.putItem('system', web2);
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:04'), ['web2']);
+      });
+
+      it('the same value on two interfaces of one system is reported once', () => {
+        store.putItem('system', makeSystem('s', {
+          eth0: makeInterface('52:54:00:aa:00:31', '10.0.0.1'),
+          bond0: makeInterface('52:54:00:AA:00:31', '10.0.0.1'),
+        }));
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:31'), ['s']);
+        assert.deepEqual(store.findSystems('ip_address', '10.0.0.1'), ['s']);
+      });
+    });
+
+    describe('findReferrers', () => {
+      const cases: Array<[ItemType, RefField]> = [
+        ['profile', 'distro'], ['profile', 'parent'], ['profile', 'menu'],
+        ['system', 'profile'], ['system', 'image'], ['image', 'menu'], ['menu', 'parent'],
+      ];
+      for (const [type, field] of cases) {
+        it(`${type}.${field}`, () => {
+          store.putItem(type, makeItem('r2', { [field]: 'target' }));
+          store.putItem(type, makeItem('r1', { [field]: 'target' }));
+          store.putItem(type, makeItem('other', { [field]: 'elsewhere' }));
+          store.putItem(type, makeItem('inherits', { [field]: '<<inherit>>' }));
+          store.putItem(type, makeItem('empty', { [field]: '' }));
+          // Same name and field on a different type must not be reported.
+          const otherType: ItemType = type === 'repo' ? 'distro' : 'repo';
+          store.putItem(otherType, makeItem('x', { [field]: 'target' }));
+          assert.deepEqual(store.findReferrers(type, field, 'target'), ['r1', 'r2']);
+          assert.deepEqual(store.findReferrers(type, field, 'elsewhere'), ['other']);
+          assert.deepEqual(store.findReferrers(type, field, 'TARGET'), []);
+          assert.deepEqual(store.findReferrers(type, field, '<<inherit>>'), []);
+          assert.deepEqual(store.findReferrers(type, field, ''), []);
+        });
+      }
+
+      it('follows changes and deletes', () => {
+        store.putItem('profile', makeItem('p', { distro: 'd1', parent: '', menu: 'm' }));
+        store.putItem('profile', { ...store.getItem('profile', 'p')!, distro: 'd2', menu: '' });
+        assert.deepEqual(store.findReferrers('profile', 'distro', 'd1'), []);
+        assert.deepEqual(store.findReferrers('profile', 'distro', 'd2'), ['p']);
+        assert.deepEqual(store.findReferrers('profile', 'menu', 'm'), []);
+        // A sub-profile switching from distro to parent.
+        store.putItem('profile', { ...store.getItem('profile', 'p')!, distro: '<<inherit>>', parent: 'base' });
+        assert.deepEqual(store.findReferrers('profile', 'distro', 'd2'), []);
+        assert.deepEqual(store.findReferrers('profile', 'parent', 'base'), ['p']);
+        store.deleteItem('profile', 'p');
+        assert.deepEqual(store.findReferrers('profile', 'parent', 'base'), []);
+      });
+    });
+
+    describe('transactions', () => {
+      it('commits every write together and returns the callback value', () => {
+        const r = store.transaction(() => {
+          store.putItem('distro', makeItem('d'));
+          store.putItem('profile', makeItem('p', { distro: 'd' }));
+          return 42;
+        });
+        assert.equal(r, 42);
+        assert.deepEqual(store.findReferrers('profile', 'distro', 'd'), ['p']);
+      });
+
+      it('writes are visible inside the transaction before it commits', () => {
+        store.transaction(() => {
+          store.putItem('system', makeSystem('s', { eth0: makeInterface('52:54:00:aa:00:41') }));
+          assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:41'), ['s']);
+          assert.deepEqual(store.listNames('system'), ['s']);
+        });
+      });
+
+      it('rolls back everything on throw, index rows and lastModified included', () => {
+        const old = makeSystem('keep', { eth0: makeInterface('52:54:00:aa:00:51', '10.0.0.51') }, { hostname: 'keep', profile: 'p0', mtime: 100 });
+        store.putItem('system', old);
+        store.putUser({ name: 'u0', passwordHash: 'h', createdAt: 1 });
+        const boom = new Error('boom');
+        assert.throws(() => store.transaction(() => {
+          store.putItem('system', makeSystem('new', { eth0: makeInterface('52:54:00:aa:00:52', '10.0.0.52') }, { hostname: 'new', profile: 'p1', mtime: 500 }));
+          store.putItem('system', { ...old, hostname: 'renamed', profile: 'p2', interfaces: {}, mtime: 600 });
+          store.deleteItem('system', 'keep');
+          store.putItem('distro', makeItem('d', { mtime: 700 }));
+          store.putUser({ name: 'u1', passwordHash: 'h', createdAt: 2 });
+          throw boom;
+        }), (e) => e === boom);
+        assert.deepEqual(store.listNames('system'), ['keep']);
+        assert.deepEqual(store.getItem('system', 'keep'), old);
+        assert.deepEqual(store.listNames('distro'), []);
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:52'), []);
+        assert.deepEqual(store.findSystems('hostname', 'new'), []);
+        assert.deepEqual(store.findSystems('hostname', 'renamed'), []);
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:51'), ['keep']);
+        assert.deepEqual(store.findSystems('hostname', 'keep'), ['keep']);
+        assert.deepEqual(store.findReferrers('system', 'profile', 'p0'), ['keep']);
+        assert.deepEqual(store.findReferrers('system', 'profile', 'p1'), []);
+        assert.deepEqual(store.findReferrers('system', 'profile', 'p2'), []);
+        assert.equal(store.lastModified(), 100);
+        assert.deepEqual(store.listUsers(), ['u0']);
+        assert.deepEqual(store.itemsSince('system', 100), []);
+      });
+
+      it('a failing put inside a transaction rolls the whole transaction back', () => {
+        const a = makeItem('a');
+        store.putItem('distro', a);
+        assertCode(() => store.transaction(() => {
+          store.putItem('distro', makeItem('b'));
+          store.putItem('distro', { ...makeItem('c'), uid: a.uid });
+        }), 'STORE_CONFLICT');
+        assert.deepEqual(store.listNames('distro'), ['a']);
+      });
+
+      it('refuses an async callback and commits nothing', () => {
+        assert.throws(() => store.transaction(() => {
+          store.putItem('distro', makeItem('d'));
+          return Promise.resolve(1);
+        }), TypeError);
+        assert.deepEqual(store.listNames('distro'), []);
+      });
+
+      it('nested transactions commit with the outer one', () => {
+        store.transaction(() => {
+          store.putItem('distro', makeItem('outer'));
+          const v = store.transaction(() => {
+            store.putItem('distro', makeItem('inner'));
+            return 'v';
+          });
+          assert.equal(v, 'v');
+        });
+        assert.deepEqual(store.listNames('distro'), ['inner', 'outer']);
+      });
+
+      it('an outer throw undoes the inner transaction too', () => {
+        assert.throws(() => store.transaction(() => {
+          store.transaction(() => store.putItem('system', makeSystem('inner', { eth0: makeInterface('52:54:00:aa:00:61') })));
+          throw new Error('outer fails');
+        }), /outer fails/);
+        assert.deepEqual(store.listNames('system'), []);
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:61'), []);
+      });
+
+      it('an inner throw caught by the outer callback undoes only the inner writes', () => {
+        store.transaction(() => {
+          store.putItem('distro', makeItem('before'));
+          assert.throws(() => store.transaction(() => {
+            store.putItem('system', makeSystem('inner', { eth0: makeInterface('52:54:00:aa:00:71') }));
+            store.deleteItem('distro', 'before');
+            throw new Error('inner fails');
+          }), /inner fails/);
+          assert.deepEqual(store.listNames('distro'), ['before']);
+          store.putItem('distro', makeItem('after'));
+        });
+        assert.deepEqual(store.listNames('distro'), ['after', 'before']);
+        assert.deepEqual(store.listNames('system'), []);
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:71'), []);
+      });
+
+      it('the store stays usable after a rollback', () => {
+        assert.throws(() => store.transaction(() => {
+          store.putItem('distro', makeItem('x'));
+          throw new Error('no');
+        }));
+        store.transaction(() => store.putItem('distro', makeItem('y')));
+        assert.deepEqual(store.listNames('distro'), ['y']);
+      });
+    });
+
+    describe('users', () => {
+      it('puts, gets, replaces and lists users sorted', () => {
+        assert.equal(store.getUser('admin'), undefined);
+        assert.deepEqual(store.listUsers(), []);
+        store.putUser({ name: 'zed', passwordHash: 'h-z', createdAt: 2 });
+        store.putUser({ name: 'admin', passwordHash: 'h-a', createdAt: 1 });
+        assert.deepEqual(store.getUser('admin'), { name: 'admin', passwordHash: 'h-a', createdAt: 1 });
+        store.putUser({ name: 'admin', passwordHash: 'h-a2', createdAt: 3 });
+        assert.deepEqual(store.getUser('admin'), { name: 'admin', passwordHash: 'h-a2', createdAt: 3 });
+        assert.deepEqual(store.listUsers(), ['admin', 'zed']);
+      });
+    });
+
+    describe('persistence', () => {
+      it('keeps items, indexes, lastModified and users across reopen', async function () {
+        if (!reopen) this.skip();
+        store.putItem('distro', makeItem('d', { mtime: 1234.5 }));
+        store.putItem('profile', makeItem('p', { distro: 'd', mtime: 1200 }));
+        const sys = makeSystem('s', { eth0: makeInterface('52:54:00:AA:00:81', '10.0.0.81', 's.lab') }, { hostname: 's', profile: 'p', mtime: 1100 });
+        store.putItem('system', sys);
+        store.putItem('system', makeSystem('gone', { eth0: makeInterface('52:54:00:aa:00:82') }));
+        store.deleteItem('system', 'gone');
+        store.putUser({ name: 'admin', passwordHash: 'h', createdAt: 5 });
+        const last = store.lastModified();
+        store.close();
+        store = await reopen!();
+        assert.deepEqual(store.getItem('system', 's'), sys);
+        assert.deepEqual(store.listNames('distro'), ['d']);
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:81'), ['s']);
+        assert.deepEqual(store.findSystems('mac_address', '52:54:00:aa:00:82'), []);
+        assert.deepEqual(store.findReferrers('profile', 'distro', 'd'), ['p']);
+        assert.deepEqual(store.findReferrers('system', 'profile', 'p'), ['s']);
+        assert.equal(store.lastModified(), last);
+        assert.deepEqual(store.getUser('admin'), { name: 'admin', passwordHash: 'h', createdAt: 5 });
+      });
+    });
+  });
+}
+
+function assertCode(fn: () => unknown, code: string): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(isRackforgeError(e), `expected RackforgeError ${code}, got ${String(e)}`);
+    assert.equal(e.code, code);
+    return true;
+  });
+}
+
+function ifaceField(rec: ItemRecord, ifname: string, field: string): unknown {
+  return (rec['interfaces'] as Record<string, Record<string, unknown>>)[ifname]?.[field];
+}
