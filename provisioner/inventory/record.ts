@@ -190,6 +190,7 @@ function convertString(spec: FieldSpec, value: unknown, env: Env): Value {
     if (text === '') return hasParentProfile ? INHERIT : '';
     return text;
   }
+  if (spec.check === 'name' && typeof value !== 'string') throw invalid(field, value, 'is not a string');
   let text = asString(field, value);
   if (spec.strip) text = text.trim();
   if (text === '' && spec.emptyAs !== undefined) return structuredClone(spec.emptyAs);
