@@ -18,6 +18,7 @@ import { SETTINGS_DEFAULTS } from '../provisioner/inventory/settings.ts';
 import { MemoryStore } from '../provisioner/store/memory-store.ts';
 import { SqliteStore } from '../provisioner/store/sqlite-store.ts';
 import type { Store } from '../provisioner/store/store.ts';
+import { DirTemplateStore, MemoryTemplateStore, type TemplateStore } from '../provisioner/templates/template-store.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 export interface ProvisionerOptions {
@@ -67,10 +68,13 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
   const host = opts.host ?? '127.0.0.1';
 
   let store: Store;
+  let templates: TemplateStore, snippets: TemplateStore;
   let sharedSecret: string | undefined;
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     store = SqliteStore.open(opts.dataDir);
+    templates = new DirTemplateStore(join(opts.dataDir, 'templates'));
+    snippets = new DirTemplateStore(join(opts.dataDir, 'snippets'));
     // Cobbler's web.ss: a fresh secret per start, readable only by this user, for the local CLI.
     sharedSecret = random.bytes(32).toString('base64url');
     const ss = join(opts.dataDir, 'web.ss');
@@ -78,6 +82,8 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
     chmodSync(ss, 0o600);
   } else {
     store = new MemoryStore();
+    templates = new MemoryTemplateStore();
+    snippets = new MemoryTemplateStore();
   }
 
   const boot = ensureAdminUser(store, { ...(opts.adminPassword ? { password: opts.adminPassword } : {}), random, now: clock.now() });
@@ -85,12 +91,12 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
   const inventory = new InventoryService({
     store, clock, random,
     settings: () => settings,
-    fieldContext: () => ({ autoinstallTemplates: (settings.rackforge_autoinstall_templates as string[] | undefined) ?? ['default.ks', 'sample.ks', 'sample.seed', 'rackforge-node.seed'] }),
+    fieldContext: () => ({ autoinstallTemplates: templates.list() }),
   });
   const events = new EventLog(clock, random);
   const sessions = new TokenSessions(clock, random);
   const dispatcher = createDispatcher({
-    inventory, sessions, events, log,
+    inventory, templates, snippets, sessions, events, log,
     ...(sharedSecret ? { sharedSecret } : {}),
     version: packageJson.version,
     sync: async (line, o) => {

@@ -18,7 +18,7 @@ type Steps = Record<string, Step>;
 
 function runReplay(script: string, apiUrl: string, ...args: string[]): Promise<Steps> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, [join(PY_DIR, script), apiUrl, ...args], { timeout: 120_000, maxBuffer: 32 * 1024 * 1024 },
+    execFile(PYTHON, [join(PY_DIR, script), apiUrl, ...args], { timeout: 120_000, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`${script} failed: ${err.message}\n${stderr}`));
         const last = stdout.trim().split('\n').pop() ?? '';
@@ -37,14 +37,15 @@ const show = (s: Step | undefined) => (s === undefined ? 'no such step (an earli
 /** The value of a step that must have succeeded. */
 function ok(steps: Steps, name: string): any {
   const s = steps[name];
-  assert.ok(s && 'ok' in s, `${name}: expected a value, got ${show(s)}`);
+  // assert.fail, not assert.ok: mocha cuts messages of the form "x: expected ..." down to "x".
+  if (!s || !('ok' in s)) assert.fail(`step ${name} should have answered a value but gave ${show(s)}`);
   return s.ok;
 }
 
 /** The fault of a step that must have faulted. */
 function faulted(steps: Steps, name: string): { code: number; string: string } {
   const s = steps[name];
-  assert.ok(s?.fault, `${name}: expected a Fault, got ${show(s)}`);
+  if (!s?.fault) assert.fail(`step ${name} should have faulted but gave ${show(s)}`);
   assert.equal(s.fault.code, 1, `${name}: Cobbler's faultCode is always 1`);
   return s.fault;
 }
@@ -105,7 +106,9 @@ describe('python3 client replays', function () {
 
     it('updates through get_system_handle(name, token) (community.general 6.x)', () => {
       assert.equal(ok(steps, 'update2.get_system_handle(name, token)'), H);
-      assert.deepEqual(withPrefix(steps, 'update2.modify'), ['update2.modify_system.netboot_enabled']);
+      // Once anything changed the module re-sends all NIC values in one modify_interface.
+      assert.deepEqual(withPrefix(steps, 'update2.modify'), ['update2.modify_interface', 'update2.modify_system.netboot_enabled']);
+      assert.equal(ok(steps, 'update2.modify_interface'), true);
       assert.equal(ok(steps, 'update2.modify_system.netboot_enabled'), true);
       assert.equal(ok(steps, 'update2.save_system'), true);
       assert.equal(ok(steps, 'update2.result').system.netboot_enabled, false);
@@ -203,7 +206,10 @@ describe('python3 client replays', function () {
         `modify_system answers: ${withPrefix(steps, 'create.modify_system.').filter((k) => steps[k]!.ok !== true).map((k) => `${k} -> ${show(steps[k])}`).join('; ')}`);
       assert.equal(ok(steps, 'create.save_system(new)'), true);
       assert.equal(ok(steps, 'create.get_system(after)').name, 'go-node');
-      assert.deepEqual(ok(steps, 'create.field_mismatches'), {}, 'raw get_system returns each field as written ([sent, got])');
+      // Raw get_system returns each field as written ([sent, got]), except where Cobbler 3.3's own
+      // setters convert "<<inherit>>": System.enable_ipxe runs input_boolean (-> False) and
+      // validate.validate_virt_cpus maps it to 0.
+      assert.deepEqual(ok(steps, 'create.field_mismatches'), { enable_ipxe: ['<<inherit>>', false], virt_cpus: ['<<inherit>>', 0] });
       const resolved = ok(steps, 'create.get_system(resolved)');
       assert.notEqual(resolved.kernel_options_post, '<<inherit>>', 'resolved=True resolves inherited values');
       assert.ok(Array.isArray(resolved.owners), `resolved owners: ${JSON.stringify(resolved.owners)}`);

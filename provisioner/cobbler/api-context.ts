@@ -3,11 +3,15 @@ import type { Logger } from '../../lib/log.ts';
 import type { InventoryService } from '../inventory/inventory-service.ts';
 import type { EventLog } from './events.ts';
 import type { TokenSessions } from './sessions.ts';
+import type { TemplateStore } from '../templates/template-store.ts';
 
 export interface SyncReport { lines: string[] }
 
 export interface ApiContext {
   inventory: InventoryService;
+  /** Autoinstall templates and snippets, by relative name. */
+  templates: TemplateStore;
+  snippets: TemplateStore;
   sessions: TokenSessions;
   events: EventLog;
   log: Logger;

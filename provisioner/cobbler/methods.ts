@@ -123,9 +123,10 @@ function paged(call: Call, type: ItemType, criteria: unknown, sortField: unknown
   return {
     items,
     pageinfo: {
+      // Cobbler's pageinfo counts items from 0: start_item = per * (page - 1).
       page: p, prev_page: p > 1 ? p - 1 : NONE, next_page: p < numPages ? p + 1 : NONE,
       pages: Array.from({ length: numPages }, (_, i) => i + 1), num_pages: numPages, num_items: all.length,
-      start_item: all.length === 0 ? 0 : start + 1, end_item: start + items.length, items_per_page: per,
+      start_item: start, end_item: start + items.length, items_per_page: per,
       items_per_page_list: [10, 20, 50, 100, 200, 500],
     },
   };
@@ -158,6 +159,33 @@ function randomMac(): string {
   return ['52', '54', '00', ...[...b].map((x) => x.toString(16).padStart(2, '0'))].join(':');
 }
 
+/** Cobbler's remove_item of a missing name is a quiet no-op ("nothing to remove"). */
+function removeIfPresent(c: Call, type: ItemType, name: string, recursive: boolean): void {
+  if (c.ctx.inventory.get(type, name)) c.ctx.inventory.remove(type, name, recursive);
+}
+
+function templateInUse(c: Call, name: string): boolean {
+  const inv = c.ctx.inventory;
+  return (['profile', 'system', 'image'] as const).some((type) => inv.list(type).some((r) => r.autoinstall === name));
+}
+
+/** Cobbler's yum config: one [section] per repo of the blended object (missing objects give ""). */
+function repoConfig(c: Call, type: 'profile' | 'system', name: string): string {
+  const inv = c.ctx.inventory;
+  if (!inv.get(type, name)) return '';
+  const blended = inv.blended(type, name);
+  const repos = Array.isArray(blended.repos) ? blended.repos.map(String) : [];
+  const server = String(blended.http_server ?? blended.server ?? '');
+  const out: string[] = [];
+  for (const repoName of repos) {
+    const repo = inv.get('repo', repoName);
+    if (!repo) continue;
+    const baseurl = repo.mirror_locally ? `http://${server}/cobbler/repo_mirror/${repoName}` : String(repo.mirror ?? '');
+    out.push(`[${repoName}]`, `name=${repoName}`, `baseurl=${baseurl}`, 'enabled=1', `priority=${String(repo.priority ?? 99)}`, 'gpgcheck=0', '');
+  }
+  return out.join('\n');
+}
+
 const BACKGROUND_UNSUPPORTED = ['import', 'reposync', 'buildiso', 'replicate', 'hardlink', 'aclsetup', 'signature_update', 'mkloaders', 'power_system'];
 
 export function buildMethodTable(): Map<string, MethodSpec> {
@@ -187,7 +215,7 @@ export function buildMethodTable(): Map<string, MethodSpec> {
     def(t, `rename_${T}`, 'object_id, newname, token=None', 'write', `Rename a ${T}; references to it follow.`,
       (c, [h, newname]) => { c.ctx.inventory.rename(T, str(h, 'object_id'), str(newname, 'newname')); return true; });
     def(t, `remove_${T}`, 'name, token, recursive=True', 'write', `Remove a ${T} by name (children too when recursive).`,
-      (c, [name, , recursive]) => { c.ctx.inventory.remove(T, str(name, 'name'), truthy(recursive)); return true; });
+      (c, [name, , recursive]) => { removeIfPresent(c, T, str(name, 'name'), truthy(recursive)); return true; });
     def(t, `get_${Ts}_since`, 'mtime', 'read', `${Ts} modified after mtime.`,
       (c, [mtime]) => c.ctx.inventory.since(T, numArg(mtime, 'mtime')).map((r) => present(c, T, r)));
     def(t, `get_${T}_as_rendered`, 'name, token=None', 'read', `The ${T} with inherited values resolved and flattened.`,
@@ -225,7 +253,7 @@ export function buildMethodTable(): Map<string, MethodSpec> {
   def(t, 'rename_item', 'what, object_id, newname, token=None', 'write', 'Rename an object.',
     (c, [what, h, newname]) => { c.ctx.inventory.rename(itemType(what), str(h, 'object_id'), str(newname, 'newname')); return true; });
   def(t, 'remove_item', 'what, name, token, recursive=True', 'write', 'Remove an object by name.',
-    (c, [what, name, , recursive]) => { c.ctx.inventory.remove(itemType(what), str(name, 'name'), truthy(recursive)); return true; });
+    (c, [what, name, , recursive]) => { removeIfPresent(c, itemType(what), str(name, 'name'), truthy(recursive)); return true; });
   def(t, 'xapi_object_edit', 'object_type, object_name, edit_type, attributes, token', 'write', "The CLI's add/edit/copy/rename/remove in one call.",
     (c, [type, name, editType, attrs]) => xapiObjectEdit(c.ctx.inventory, itemType(type), str(name, 'object_name'), str(editType, 'edit_type'), dictArg(toValue(attrs), 'attributes')));
   def(t, 'get_blended_data', 'profile=None, system=None', 'read', 'Blended variables of a system (or profile).', (c, [profile, system]) => {
@@ -288,6 +316,28 @@ export function buildMethodTable(): Map<string, MethodSpec> {
     inv.save('system', handle);
     return true;
   });
+
+  // ----- autoinstall templates and snippets (Cobbler 3.3; they became items in 4.0) -----
+  for (const [kind, pick] of [['template', (c: Call) => c.ctx.templates], ['snippet', (c: Call) => c.ctx.snippets]] as const) {
+    def(t, `get_autoinstall_${kind}s`, 'token=None', 'read', `Names of the autoinstall ${kind}s.`, (c) => pick(c).list());
+    def(t, `read_autoinstall_${kind}`, 'file_path, token', 'write', `Text of an autoinstall ${kind}.`, (c, [path]) => {
+      const text = pick(c).read(str(path, 'file_path'));
+      if (text === undefined) throw new RackforgeError('ITEM_NOT_FOUND', `no such autoinstall ${kind}: ${String(path)}`);
+      return text;
+    });
+    def(t, `write_autoinstall_${kind}`, 'file_path, data, token', 'write', `Create or replace an autoinstall ${kind}.`,
+      (c, [path, data]) => { pick(c).write(str(path, 'file_path'), str(data, 'data')); return true; });
+    def(t, `remove_autoinstall_${kind}`, 'file_path, token', 'write', `Remove an autoinstall ${kind}.`, (c, [path]) => {
+      const name = str(path, 'file_path');
+      if (kind === 'template' && templateInUse(c, name)) throw new RackforgeError('ITEM_HAS_CHILDREN', `autoinstall template ${name} is in use`);
+      return pick(c).remove(name);
+    });
+  }
+  def(t, 'is_autoinstall_in_use', 'ai, token=None', 'read', 'Whether a profile or system uses the template.', (c, [ai]) => templateInUse(c, str(ai, 'ai')));
+  def(t, 'get_repo_config_for_profile', 'profile_name', 'read', 'Yum repository file for the repos of a profile.',
+    (c, [name]) => repoConfig(c, 'profile', str(name, 'profile_name')));
+  def(t, 'get_repo_config_for_system', 'system_name', 'read', 'Yum repository file for the repos of a system.',
+    (c, [name]) => repoConfig(c, 'system', str(name, 'system_name')));
 
   // ----- events and tasks -----
   def(t, 'get_events', 'for_user=""', 'open', 'Events of the last week.', (c, [u]) => c.ctx.events.list(typeof u === 'string' ? u : ''));

@@ -62,7 +62,11 @@ export function normaliseCriteria(_type: ItemType, criteria: unknown): Criteria 
 
 const GLOB_CHARS = /[*?[]/;
 
-/** fnmatch.translate: * ? [seq] [!seq], anchored; everything else literal. */
+/**
+ * fnmatch.translate: * ? [seq] [!seq], anchored; everything else literal. A character class
+ * JavaScript cannot compile (an out-of-order range such as "[z-a]", which Python drops as
+ * empty) makes the class match nothing rather than throw.
+ */
 export function globToRegExp(pattern: string): RegExp {
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
@@ -80,7 +84,7 @@ export function globToRegExp(pattern: string): RegExp {
         let body = pattern.slice(i + 1, j).replace(/\\/g, '\\\\');
         if (body.startsWith('!')) body = `^${body.slice(1)}`;
         else if (body.startsWith('^')) body = `\\${body}`;
-        re += `[${body}]`;
+        re += compiles(`[${body}]`) ? `[${body}]` : '(?!)';
         i = j;
       }
     } else {
@@ -88,6 +92,15 @@ export function globToRegExp(pattern: string): RegExp {
     }
   }
   return new RegExp(`^(?:${re})$`, 's');
+}
+
+function compiles(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const TRUE_SEARCH = new Set(['true', '1', 'y', 'yes']);

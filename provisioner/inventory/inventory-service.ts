@@ -130,7 +130,7 @@ export class InventoryService {
     else if (type === 'system' && attribute === 'delete_interface') record = deleteInterface(current.record, value);
     else if (type === 'system' && attribute === 'rename_interface') record = renameInterface(current.record, asDict(value, attribute));
     else if (!hasField(type, attribute)) return false;
-    else record = setField(type, current.record, attribute, value, this.deps.fieldContext());
+    else record = setField(type, current.record, attribute, value, { ...this.deps.fieldContext(), lookup: this.lookup, settings: this.settings() });
     this.handles.set(handle, current.isNew
       ? { type, record, isNew: true, touched: 0 }
       : { type, record, isNew: false, originalName: current.originalName!, touched: 0 });
@@ -152,8 +152,11 @@ export class InventoryService {
       throw new RackforgeError('ITEM_EXISTS', "An object already exists with that name. Try 'edit'?", { type, name: record.name });
     }
     const saved = this.persist(type, record, renamedFrom);
-    this.handles.drop(handle);
     if (renamedFrom) this.handles.dropFor(type, renamedFrom);
+    // As in Cobbler, a handle stays usable after save (its object stays cached): further
+    // modify calls edit the saved object and the next save stores them.
+    if (current.isNew) this.handles.set(handle, { type, record: saved, isNew: false, originalName: saved.name, touched: 0 });
+    else this.handles.drop(handle);
     return saved;
   }
 

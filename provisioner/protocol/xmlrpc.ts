@@ -133,7 +133,7 @@ const CHILDREN: ReadonlyMap<Kind, { once: number; many: number }> = new Map<Kind
 ]);
 
 /** Elements whose character data is content; elsewhere only whitespace may appear. */
-const TEXT_KINDS = K.value | K.scalar | K.name | K.methodName;
+const TEXT_KINDS = K.value | K.scalar | K.nil | K.name | K.methodName;
 
 interface Frame {
   kind: Kind;

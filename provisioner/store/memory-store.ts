@@ -46,10 +46,9 @@ export class MemoryStore implements Store {
     this.clock = options.clock ?? systemClock;
   }
 
+  /** The items of a type; an unknown type reads as empty (as in SqliteStore), checkStorable refuses writes. */
   private table(type: ItemType): Map<string, Entry> {
-    const t = this.state.items.get(type);
-    if (!t) throw new RackforgeError('ITEM_INVALID_FIELD', `unknown item type ${String(type)}`);
-    return t;
+    return this.state.items.get(type) ?? new Map<string, Entry>();
   }
 
   getItem(type: ItemType, name: string): ItemRecord | undefined {

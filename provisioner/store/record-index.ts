@@ -1,10 +1,9 @@
 // What a record contributes to the store's lookup indexes. Both implementations derive their
 // index entries here, so findSystems/findReferrers mean the same thing everywhere.
 import { RackforgeError } from '../../lib/errors.ts';
-import { INHERIT } from '../inventory/types.ts';
+import { INHERIT, isItemType } from '../inventory/types.ts';
 import type { ItemRecord, ItemType, RefField, SystemKey, Value } from '../inventory/types.ts';
 
-export const SYSTEM_KEYS: readonly SystemKey[] = ['mac_address', 'ip_address', 'hostname', 'dns_name'];
 export const REF_FIELDS: readonly RefField[] = ['distro', 'profile', 'parent', 'image', 'menu'];
 
 /** Keys read from every interface of a system; `hostname` is read from the record itself. */
@@ -68,6 +67,7 @@ export function checkStorable(type: ItemType, record: ItemRecord): void {
   const bad = (field: string, why: string): never => {
     throw new RackforgeError('ITEM_INVALID_FIELD', `cannot store ${type}: ${field} ${why}`, { type, field });
   };
+  if (!isItemType(type)) bad('type', 'is not an item type');
   if (typeof record !== 'object' || record === null || Array.isArray(record)) bad('record', 'is not an object');
   if (typeof record.name !== 'string' || record.name === '') bad('name', 'must be a non-empty string');
   if (typeof record.uid !== 'string' || record.uid === '') bad('uid', 'must be a non-empty string');

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { ManualClock } from '../../lib/clock.ts';
 import { isRackforgeError } from '../../lib/errors.ts';
 import type { ItemRecord, ItemType } from '../inventory/types.ts';
 import { ITEM_TYPES } from '../inventory/types.ts';
@@ -75,6 +76,16 @@ describe('SqliteStore', () => {
       assert.equal(db.pragma('synchronous', { simple: true }), 2);
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
       assert.ok((db.pragma('busy_timeout', { simple: true }) as number) > 0);
+      store.close();
+    });
+
+    it('uses the injected clock for deletes', () => {
+      const clock = new ManualClock(2_000_000_000);
+      const store = SqliteStore.open(dir, { clock });
+      store.putItem('distro', makeItem('d', { mtime: 1_000 }));
+      clock.advance(5);
+      store.deleteItem('distro', 'd');
+      assert.equal(store.lastModified(), 2_000_000_005);
       store.close();
     });
 
@@ -290,29 +301,29 @@ describe('SqliteStore', () => {
 /** Start the writer, let it commit for `delayMs` after its first commit, SIGKILL it. */
 async function runAndKill(dir: string, delayMs: number): Promise<number> {
   const child = spawn(process.execPath, ['--import=tsx', path.join(here, 'sqlite-store.crash-writer.ts'), dir], {
+    cwd: path.resolve(here, '../..'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
-  child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (b: Buffer): void => {
-      out += b.toString();
-      if (out.includes('\n')) {
-        child.stdout.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
+  let firstCommit!: () => void;
+  const committedOnce = new Promise<void>((resolve, reject) => {
+    firstCommit = resolve;
     child.on('exit', (code) => reject(new Error(`writer exited (${code}) before committing: ${err}`)));
   });
-  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+  child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (out.includes('\n')) firstCommit();
+  });
+  const ended = new Promise<void>((resolve) => child.stdout.on('end', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await committedOnce;
   await new Promise((r) => setTimeout(r, delayMs));
   child.kill('SIGKILL');
   await exited;
   // Everything it wrote before dying is still in the pipe; 'exit' can precede the last 'data'.
-  await new Promise<void>((resolve) => (child.stdout.readableEnded ? resolve() : child.stdout.on('end', () => resolve())));
+  await ended;
   const lines = out.split('\n').filter((l) => l !== '');
   return Number(lines[lines.length - 1] ?? 0);
 }

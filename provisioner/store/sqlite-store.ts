@@ -210,7 +210,7 @@ export class SqliteStore implements Store {
    * inside, a failure in the rest marks the enclosing transaction as unable to commit.
    */
   private write(first: () => (() => void) | undefined): void {
-    if (true) {
+    if (!this.db.inTransaction) {
       this.txn(() => first()?.());
       return;
     }

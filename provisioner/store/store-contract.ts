@@ -95,7 +95,10 @@ export function describeStoreContract(
       it('refuses records it cannot key (ITEM_INVALID_FIELD)', () => {
         const bad = [{ ...makeItem('x'), name: '' }, { ...makeItem('x'), uid: 7 }, { ...makeItem('x'), mtime: 'now' }];
         for (const r of bad) assertCode(() => store.putItem('distro', r as unknown as ItemRecord), 'ITEM_INVALID_FIELD');
+        assertCode(() => store.putItem('mgmtclass' as ItemType, makeItem('x')), 'ITEM_INVALID_FIELD');
         assert.deepEqual(store.listNames('distro'), []);
+        assert.deepEqual(store.listNames('mgmtclass' as ItemType), []);
+        assert.equal(store.getItem('mgmtclass' as ItemType, 'x'), undefined);
       });
     });
 

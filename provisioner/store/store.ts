@@ -22,13 +22,26 @@ export interface Store {
   findSystems(key: SystemKey, value: string): string[];
   /** Names of items of `type` whose `field` refers to `target` (e.g. profiles with distro=X). */
   findReferrers(type: ItemType, field: RefField, target: string): string[];
-  /** Insert or replace by (type, name). */
+  /**
+   * Insert or replace by (type, name). The store keeps a copy: later changes to `record` do not
+   * reach it. uids are unique across the whole store: a record whose uid belongs to another
+   * (type, name) is refused with STORE_CONFLICT (so a rename deletes the old name first).
+   * A record without a string name/uid or a finite mtime is refused with ITEM_INVALID_FIELD.
+   */
   putItem(type: ItemType, record: ItemRecord): void;
   /** Remove by name; false if absent. */
   deleteItem(type: ItemType, name: string): boolean;
-  /** Run fn atomically: every write inside commits together or not at all. */
+  /**
+   * Run fn atomically: every write inside commits together or not at all. fn must be
+   * synchronous (a returned promise is refused with a TypeError, and nothing commits).
+   * A nested call commits with the outermost one; if it throws, only its own writes are undone
+   * (a savepoint), so an outer fn that catches the error can carry on.
+   */
   transaction<T>(fn: () => T): T;
-  /** Greatest mtime ever written (deletes count), 0 for an empty store. */
+  /**
+   * Greatest mtime ever written (deletes count, as the store clock's time at the delete),
+   * 0 for an empty store. Never decreases.
+   */
   lastModified(): number;
 
   getUser(name: string): UserRecord | undefined;
