@@ -370,7 +370,8 @@ interface Figures {
   mode: Mode;
   systems: number;
   concurrency: number;
-  load: LoadFigures;
+  /** Absent when the mode reused the previous mode's loaded store. */
+  load?: LoadFigures;
   memoryAfterLoad: { rss: number; peak: number };
   getSystems: { runs: TimedResponse[]; medianMs: number; bytes: number };
   python?: PythonFigures;
@@ -387,8 +388,11 @@ function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
-async function benchMode(mode: Mode, opts: Options): Promise<Figures> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rf-bench-'));
+/**
+ * One server, measured. With `loaded`, the server opens that data directory, already holding
+ * the systems, and only the reads are measured (loading twice would double the run time).
+ */
+async function benchMode(mode: Mode, opts: Options, dataDir: string, loaded: boolean): Promise<Figures> {
   const loadBefore = loadAverage();
   const profDir = mode === 'child' ? opts.cpuProfDir : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
@@ -400,10 +404,12 @@ async function benchMode(mode: Mode, opts: Options): Promise<Figures> {
     log(`server pid ${server.pid} at ${apiUrl}, data in ${dataDir}`);
     const token = await call(apiUrl, 'login', 'cobbler', PASSWORD);
     if (typeof token !== 'string') throw new Error(`login answered ${JSON.stringify(token)}`);
-    await seedProfile(apiUrl, token);
-
-    log(`loading ${opts.systems} systems`);
-    const load = await loadSystems(apiUrl, token, opts.systems, opts.concurrency, phases);
+    let load: LoadFigures | undefined;
+    if (!loaded) {
+      await seedProfile(apiUrl, token);
+      log(`loading ${opts.systems} systems`);
+      load = await loadSystems(apiUrl, token, opts.systems, opts.concurrency, phases);
+    }
     const names = await call(apiUrl, 'get_item_names', 'system') as string[];
     if (names.length !== opts.systems) throw new Error(`${names.length} systems stored, expected ${opts.systems}`);
     const memoryAfterLoad = server.memory();
@@ -418,7 +424,7 @@ async function benchMode(mode: Mode, opts: Options): Promise<Figures> {
     }
 
     let python: PythonFigures | undefined;
-    if (opts.python) {
+    if (opts.python && !loaded) {
       log('get_systems x5 (python3 xmlrpc.client)');
       python = await phases.run('get_systems python3', () => runPythonGetSystems(apiUrl, 5));
       if (python.count !== opts.systems) throw new Error(`python3 saw ${python.count} systems`);
@@ -452,7 +458,7 @@ async function benchMode(mode: Mode, opts: Options): Promise<Figures> {
 
     if (profDir) writeFileSync(join(profDir, 'phases.json'), JSON.stringify({ pid: server.pid, windows: phases.windows }, null, 2));
     return {
-      mode, systems: opts.systems, concurrency: opts.concurrency, load, memoryAfterLoad,
+      mode, systems: opts.systems, concurrency: opts.concurrency, ...(load ? { load } : {}), memoryAfterLoad,
       getSystems: { runs, medianMs: median(runs.map((r) => r.totalMs)), bytes: runs[0]!.bytes },
       ...(python ? { python } : {}),
       find: { medianMs: quantile(sortedLat, 0.5), p99Ms: quantile(sortedLat, 0.99), seqPerS: picks.length / (seqMs / 1000), parPerS: picks.length / (parMs / 1000), count: picks.length },
@@ -464,7 +470,6 @@ async function benchMode(mode: Mode, opts: Options): Promise<Figures> {
     };
   } finally {
     await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -491,23 +496,29 @@ function table(f: Figures): string {
     return ws.length === 0 ? '' : `${median(ws.map((w) => w.serverCpuMs)).toFixed(0)} ms/call`;
   };
   type Row = [string, string, string, string, string];
-  const rows: Row[] = [
-    ['systems created/s (new + modify x4 + save), sequential', perS(f.load.seqCreatePerS), '', cpu('load: create, sequential', f.load.seqCreateCount, 'system'),
-      `${f.load.seqCreateCount} systems, 6 calls each`],
-    [`systems created/s (new + modify x4 + save), ${c} in flight`, perS(f.load.parCreatePerS), '', cpu(`load: create, ${c} in flight`, f.load.parCreateCount, 'system'),
-      `${f.load.parCreateCount} systems, 6 calls each`],
-    ['save_system calls/s alone, sequential', perS(f.load.seqSavePerS), '', cpu('load: save only, sequential', f.load.seqSaveCount, 'save'),
-      `${f.load.seqSaveCount} saves; latency median ${f.load.seqSaveMedianMs.toFixed(2)} ms, p99 ${f.load.seqSaveP99Ms.toFixed(2)} ms`],
-    [`save_system calls/s alone, ${c} in flight`, perS(f.load.parSavePerS), `>= ${TARGETS.savesPerS} /s: ${verdict(f.load.parSavePerS >= TARGETS.savesPerS)}`,
-      cpu(`load: save only, ${c} in flight`, f.load.parSaveCount, 'save'),
-      `${f.load.parSaveCount} saves; latency median ${f.load.parSaveMedianMs.toFixed(2)} ms, p99 ${f.load.parSaveP99Ms.toFixed(2)} ms`],
+  const rows: Row[] = [];
+  const l = f.load;
+  if (l) {
+    rows.push(
+      ['systems created/s (new + modify x4 + save), sequential', perS(l.seqCreatePerS), '', cpu('load: create, sequential', l.seqCreateCount, 'system'),
+        `${l.seqCreateCount} systems, 6 calls each`],
+      [`systems created/s (new + modify x4 + save), ${c} in flight`, perS(l.parCreatePerS), '', cpu(`load: create, ${c} in flight`, l.parCreateCount, 'system'),
+        `${l.parCreateCount} systems, 6 calls each`],
+      ['save_system calls/s alone, sequential', perS(l.seqSavePerS), '', cpu('load: save only, sequential', l.seqSaveCount, 'save'),
+        `${l.seqSaveCount} saves; latency median ${l.seqSaveMedianMs.toFixed(2)} ms, p99 ${l.seqSaveP99Ms.toFixed(2)} ms`],
+      [`save_system calls/s alone, ${c} in flight`, perS(l.parSavePerS), `>= ${TARGETS.savesPerS} /s: ${verdict(l.parSavePerS >= TARGETS.savesPerS)}`,
+        cpu(`load: save only, ${c} in flight`, l.parSaveCount, 'save'),
+        `${l.parSaveCount} saves; latency median ${l.parSaveMedianMs.toFixed(2)} ms, p99 ${l.parSaveP99Ms.toFixed(2)} ms`],
+    );
+  }
+  rows.push(
     [`get_systems round trip (codec over fetch), median of ${gs.runs.length}`, secs(gs.medianMs), `< ${TARGETS.getSystemsS} s: ${verdict(gs.medianMs / 1000 < TARGETS.getSystemsS)}`,
       cpuMedian('get_systems #'), `runs ${gs.runs.map((r) => (r.totalMs / 1000).toFixed(3)).join(' ')} s`],
     ['  of which: until response headers (server work)', secs(median(gs.runs.map((r) => r.headersMs))), '', '', 'median'],
     ['  of which: body transfer', secs(median(gs.runs.map((r) => r.bodyMs))), '', '', 'median'],
     ['  of which: client decode (decodeMethodResponse)', secs(median(gs.runs.map((r) => r.decodeMs))), '', '', 'median'],
     ['get_systems response size', mb(gs.bytes), '', '', `${f.systems} systems, ${(gs.bytes / f.systems / 1000).toFixed(1)} kB each`],
-  ];
+  );
   if (f.python) {
     const py = f.python;
     rows.push([`get_systems round trip (python3 xmlrpc.client), median of ${py.runsS.length}`, secs(median(py.runsS) * 1000),
@@ -523,7 +534,7 @@ function table(f: Figures): string {
     [`find_system throughput, ${c} in flight`, perS(f.find.parPerS), '', cpu(`find_system, ${c} in flight`, f.find.count, 'call'), ''],
     ['sync(token), median of 3', secs(median(f.syncRunsMs)), `< ${TARGETS.syncS} s: ${verdict(median(f.syncRunsMs) / 1000 < TARGETS.syncS)}`,
       cpuMedian('sync #'), `runs ${f.syncRunsMs.map((m) => (m / 1000).toFixed(3)).join(' ')} s`],
-    [`${server} RSS after loading`, mib(f.memoryAfterLoad.rss), '', '', `peak so far ${mib(f.memoryAfterLoad.peak)}`],
+    [`${server} RSS ${l ? 'after loading' : 'after opening the loaded store'}`, mib(f.memoryAfterLoad.rss), '', '', `peak so far ${mib(f.memoryAfterLoad.peak)}`],
     [`${server} RSS at the end`, mib(f.memoryAtEnd.rss), '', '', `peak ${mib(f.memoryAtEnd.peak)}`],
   );
   const head: Row = ['measure', 'value', 'target', `${server} CPU`, 'notes'];
@@ -548,13 +559,19 @@ async function main(): Promise<number> {
     ? 'server in a child process (`rackforge serve`): headline figures'
     : 'server in the bench process (startProvisioner): client and server share one event loop';
   console.log(`rackforge provisioner API benchmark: ${opts.systems} systems, node ${process.version}, ${new Date().toISOString()}`);
-  for (const mode of opts.modes) {
-    const t = performance.now();
-    const f = await benchMode(mode, opts);
-    console.log(`\n## ${title(mode)} (${((performance.now() - t) / 1000).toFixed(0)} s)\n`);
-    console.log(table(f));
-    console.log(`\nload average (1/5/15 min) before: ${f.loadBefore}, after: ${f.loadAfter}\n`);
-    console.log(phaseTable(f));
+  const dataDir = mkdtempSync(join(tmpdir(), 'rf-bench-'));
+  try {
+    for (const [k, mode] of opts.modes.entries()) {
+      const t = performance.now();
+      const f = await benchMode(mode, opts, dataDir, k > 0);
+      const reused = k > 0 ? `; reads only, on the store ${opts.modes[0]} loaded` : '';
+      console.log(`\n## ${title(mode)} (${((performance.now() - t) / 1000).toFixed(0)} s${reused})\n`);
+      console.log(table(f));
+      console.log(`\nload average (1/5/15 min) before: ${f.loadBefore}, after: ${f.loadAfter}\n`);
+      console.log(phaseTable(f));
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
   if (opts.cpuProfDir) console.log(`\nCPU profile of the child server and its phases in ${opts.cpuProfDir}: node --import=tsx bench/cpu-profile-summary.ts ${opts.cpuProfDir}`);
   return 0;

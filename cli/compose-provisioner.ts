@@ -72,7 +72,7 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
   let sharedSecret: string | undefined;
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    store = SqliteStore.open(opts.dataDir);
+    store = SqliteStore.open(opts.dataDir, { clock });
     templates = new DirTemplateStore(join(opts.dataDir, 'templates'));
     snippets = new DirTemplateStore(join(opts.dataDir, 'snippets'));
     // Cobbler's web.ss: a fresh secret per start, readable only by this user, for the local CLI.
@@ -81,7 +81,7 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
     writeFileSync(ss, sharedSecret, { mode: 0o600 });
     chmodSync(ss, 0o600);
   } else {
-    store = new MemoryStore();
+    store = new MemoryStore({ clock });
     templates = new MemoryTemplateStore();
     snippets = new MemoryTemplateStore();
   }

@@ -34,6 +34,8 @@ describe('API bad input', function () {
     // The server is still up and nothing changed.
     assert.equal(await rpc(srv.apiUrl, 'ping'), true);
     assert.equal(await state(), snapshot);
+    assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'mac_address'), false);
+    assert.equal(({} as Record<string, unknown>).mac_address, undefined);
   });
   after(async () => srv?.stop());
 
@@ -69,6 +71,7 @@ describe('API bad input', function () {
     ['invalid MAC', () => ['__edit', 'modify_interface', { 'macaddress-eth0': 'zz:zz' }], /MAC/i],
     ['invalid IP', () => ['__edit', 'modify_interface', { 'ipaddress-eth0': '10.0.0.256' }], /IPv4|ip/i],
     ['invalid name', () => ['__edit', 'name', 'bad/name'], /name/],
+    ['prototype-polluting interface name', () => ['__edit', 'modify_interface', { 'macaddress-__proto__': 'aa:bb:cc:dd:ee:99' }], /invalid interface name/],
     ['unknown collection', () => ['get_items', 'spaceship'], /collection name spaceship not supported/],
     ['duplicate MAC at save', () => ['__save', { 'macaddress-eth0': 'AA:BB:CC:DD:EE:01' }], /aa:bb:cc:dd:ee:01.*s1|s1.*aa:bb:cc:dd:ee:01/i],
     ['duplicate IP at save', () => ['__save', { 'ipaddress-eth0': '10.0.0.1' }], /10\.0\.0\.1/],

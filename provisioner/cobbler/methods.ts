@@ -7,6 +7,7 @@ import { verifyPassword } from '../auth/password.ts';
 import { ITEM_TYPES, isItemType, type ItemRecord, type ItemType, type Value } from '../inventory/types.ts';
 import { toWire, redactSecrets } from '../inventory/record.ts';
 import { flatten } from '../inventory/blend.ts';
+import { setOwn } from '../inventory/convert.ts';
 import { SECRET_SETTINGS } from '../inventory/settings.ts';
 import { ARCHS, BREEDS, BOOT_LOADERS } from '../inventory/fields.ts';
 import type { ApiContext } from './api-context.ts';
@@ -86,7 +87,7 @@ function toValue(v: unknown): Value {
   if (Array.isArray(v)) return v.map(toValue);
   if (v !== null && typeof v === 'object') {
     const out: Record<string, Value> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = toValue(x);
+    for (const [k, x] of Object.entries(v)) setOwn(out, k, toValue(x));
     return out;
   }
   return (v === NONE ? null : v) as Value;

@@ -18,7 +18,8 @@ export function stripNone(v: unknown): XmlRpcValue {
   if (Array.isArray(v)) return v.map(stripNone);
   if (typeof v === 'object' && !(v instanceof Date) && !Buffer.isBuffer(v) && v.constructor === Object) {
     const out: Record<string, XmlRpcValue> = {};
-    for (const [k, val] of Object.entries(v)) out[String(k)] = stripNone(val);
+    // defineProperty: a "__proto__" key stays a key (keys come from clients).
+    for (const [k, val] of Object.entries(v)) Object.defineProperty(out, String(k), { value: stripNone(val), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v as XmlRpcValue;

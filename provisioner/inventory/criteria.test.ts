@@ -86,6 +86,7 @@ describe('find criteria', () => {
       mac_address: 'x', kernel_options_post: 'a', enable_ipxe: 'true', boot_loaders: 'grub', virt_cpus: '2', virt_ram: null,
     });
     assert.deepEqual(normaliseCriteria('system', 'not a mapping'), {});
+    assert.deepEqual(Object.keys(normaliseCriteria('system', { constructor: 'x' })), ['constructor']);
   });
 
   it('globToRegExp follows fnmatch', () => {
@@ -98,10 +99,13 @@ describe('find criteria', () => {
 
   it('never throws, whatever the criteria', () => {
     const items = systems();
-    fc.assert(fc.property(fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('mac_address', 'kernel_options', 'mgmt_classes', 'netboot_enabled', 'interfaces', 'name')), fc.oneof(fc.jsonValue(), fc.string())), (raw) => {
+    const protoNames = Object.getOwnPropertyNames(Object.prototype).sort();
+    const keys = fc.oneof(fc.string(), fc.constantFrom('mac_address', 'kernel_options', 'mgmt_classes', 'netboot_enabled', 'interfaces', 'name', 'constructor', '__proto__', 'toString'));
+    fc.assert(fc.property(fc.dictionary(keys, fc.oneof(fc.jsonValue(), fc.string())), (raw) => {
       const c = normaliseCriteria('system', raw);
       for (const r of items) matchesCriteria('system', r, c);
     }), { numRuns: 1000 });
+    assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), protoNames);
   });
 });
 

@@ -55,7 +55,8 @@ export function normaliseCriteria(_type: ItemType, criteria: unknown): Criteria 
   const out: { [k: string]: string | null } = {};
   if (!isDict(criteria)) return out;
   for (const [key, value] of Object.entries(criteria)) {
-    Object.defineProperty(out, SEARCH_REKEY[key] ?? key, { value: searchText(value), writable: true, enumerable: true, configurable: true });
+    const target = Object.prototype.hasOwnProperty.call(SEARCH_REKEY, key) ? SEARCH_REKEY[key]! : key;
+    Object.defineProperty(out, target, { value: searchText(value), writable: true, enumerable: true, configurable: true });
   }
   return out;
 }

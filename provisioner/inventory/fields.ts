@@ -324,6 +324,12 @@ export function squashInterfaceKey(field: string): string {
   return field.replace(/[_-]/g, '');
 }
 
+/** The interface field a modify_interface key's field part names ("macaddress", "mac_address"), if any. */
+export function interfaceFieldForKey(fieldPart: string): FieldSpec | undefined {
+  const squashed = squashInterfaceKey(fieldPart);
+  return Object.prototype.hasOwnProperty.call(INTERFACE_SQUASHED, squashed) ? interfaceFieldSpec(INTERFACE_SQUASHED[squashed]!) : undefined;
+}
+
 const BY_NAME: Record<ItemType, ReadonlyMap<string, FieldSpec>> = Object.fromEntries(
   Object.entries(FIELDS).map(([t, specs]) => [t, new Map(specs.map((f) => [f.name, f]))]),
 ) as unknown as Record<ItemType, ReadonlyMap<string, FieldSpec>>;

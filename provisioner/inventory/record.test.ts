@@ -490,6 +490,17 @@ describe('modifyInterface', () => {
     it(`refuses ${JSON.stringify(input)} with ${code}`, () => throwsCode(() => modifyInterface(newRecord('system', 1, 'u'), input), code));
   }
   it('refuses a non-mapping', () => throwsCode(() => modifyInterface(newRecord('system', 1, 'u'), 'eth0'), 'ITEM_INTERFACE'));
+  it('inherited member names are neither fields nor a way into Object.prototype', () => {
+    for (const key of ['constructor-eth0', 'toString-eth0', 'mac_address-constructor', 'mac_address-__proto__']) {
+      try {
+        const s = modifyInterface(newRecord('system', 1, 'u'), { [key]: 'aa:bb:cc:dd:ee:ff' });
+        assert.equal(Object.getPrototypeOf(s['interfaces']), Object.prototype);
+      } catch (e) {
+        assert.ok(e instanceof RackforgeError, String(e));
+      }
+      assertPrototypeClean();
+    }
+  });
 });
 
 describe('deleteInterface / renameInterface', () => {
@@ -516,7 +527,15 @@ describe('deleteInterface / renameInterface', () => {
   });
 });
 
+/** A client-controlled key must never write through to Object.prototype. */
+function assertPrototypeClean(): void {
+  assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), PROTOTYPE_NAMES);
+  assert.equal(({} as Record<string, unknown>)['mac_address'], undefined);
+}
+const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype).sort();
+
 describe('setField property: only RackforgeError, never mutation', () => {
+  afterEach(assertPrototypeClean);
   const interesting = fc.constantFrom<unknown>(
     '', ' ', INHERIT, 'delete', '~', 'None', 'a=1 b', "'", '"', '\\', 'true', '0', '-1', '1.5', 'NaN', 'grub', 'kvm',
     'aa:bb:cc:dd:ee:ff', '10.0.0.1', '::1', '__proto__', 'constructor', 'a: 1', '- x', '{a: [1, {b: 2}]}', '[', '{',
@@ -546,7 +565,10 @@ describe('setField property: only RackforgeError, never mutation', () => {
 
   it('modifyInterface / deleteInterface / renameInterface', () => {
     const base = modifyInterface(newRecord('system', 1, 'u'), { 'macaddress-eth0': 'aa:bb:cc:dd:ee:01' });
-    const keys = fc.oneof(fc.string(), fc.constantFrom('macaddress-eth0', 'ip_address-eth1', 'subnet-x', '-', 'a-', '__proto__-x', 'mac_address-__proto__'));
+    const keys = fc.oneof(fc.string(), fc.constantFrom(
+      'macaddress-eth0', 'ip_address-eth1', 'subnet-x', '-', 'a-', '__proto__-x', 'mac_address-__proto__', 'constructor-eth0',
+      'toString-eth0', 'mac_address-constructor', 'hasOwnProperty-x', 'valueOf-toString',
+    ));
     fc.assert(fc.property(fc.dictionary(keys, anyValue), anyValue, (dict, other) => {
       const snapshot = structuredClone(base);
       for (const op of [() => modifyInterface(base, dict), () => deleteInterface(base, other), () => renameInterface(base, other)]) {

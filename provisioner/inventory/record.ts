@@ -11,7 +11,7 @@ import {
   inputBoolean, inputInt, inputStringOrDict, inputStringOrList, inputStringOrListNoInherit, invalid, isDict, isStrFloat, setOwn, shlexSplit, showValue,
 } from './convert.ts';
 import {
-  BAUD_RATES, BOOT_LOADERS, BREEDS, INTERFACE_SQUASHED, INTERFACE_TYPES, POWER_TYPES, fieldSpec, interfaceFieldSpec, squashInterfaceKey, storedFields,
+  BAUD_RATES, BOOT_LOADERS, BREEDS, INTERFACE_TYPES, POWER_TYPES, fieldSpec, interfaceFieldForKey, interfaceFieldSpec, storedFields,
 } from './fields.ts';
 import type { FieldSpec } from './fields.ts';
 import { SETTINGS_DEFAULTS, supportedBootLoaders } from './settings.ts';
@@ -488,6 +488,9 @@ function convertInterfaces(value: unknown, env: Env): Value {
   return out;
 }
 
+/** Interface names as Linux and Cobbler's templates can use them (eth0, bond0.100, ib0:1). */
+const IFNAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
+
 function interfaceError(message: string, details: Record<string, unknown> = {}): RackforgeError {
   return new RackforgeError('ITEM_INTERFACE', message, details);
 }
@@ -512,12 +515,14 @@ export function modifyInterface(record: ItemRecord, values: unknown, ctx: FieldC
     if (dash < 0) throw interfaceError(`modify_interface key '${key}' is not of the form "<field>-<interface>"`, { key });
     const ifname = key.slice(dash + 1);
     if (ifname === '') throw interfaceError(`modify_interface key '${key}' names no interface`, { key });
-    const existing = ifaces[ifname];
+    if (!IFNAME_RE.test(ifname)) throw interfaceError(`invalid interface name '${ifname}': letters, digits and . _ : @ - only, up to 64 characters`, { key });
+    // Own properties only: "__proto__" or "constructor" must never reach Object.prototype.
+    const existing = Object.prototype.hasOwnProperty.call(ifaces, ifname) ? ifaces[ifname] : undefined;
     const iface: Dict = isDict(existing) ? existing : newInterface();
     setOwn(ifaces, ifname, iface);
-    const fieldName = INTERFACE_SQUASHED[squashInterfaceKey(key.slice(0, dash))];
-    if (fieldName === undefined) continue;
-    iface[fieldName] = convertValue(interfaceFieldSpec(fieldName)!, value, env);
+    const spec = interfaceFieldForKey(key.slice(0, dash));
+    if (spec === undefined) continue;
+    iface[spec.name] = convertValue(spec, value, env);
   }
   return { ...record, interfaces: ifaces };
 }
@@ -545,6 +550,7 @@ export function renameInterface(record: ItemRecord, arg: unknown): ItemRecord {
   const ifaces = interfacesOf(record);
   if (!Object.prototype.hasOwnProperty.call(ifaces, from)) throw interfaceError(`Interface "${from}" does not exist`, { interface: from });
   if (to === '') throw interfaceError('rename_interface needs a new interface name');
+  if (!IFNAME_RE.test(to)) throw interfaceError(`invalid interface name '${to}': letters, digits and . _ : @ - only, up to 64 characters`);
   if (Object.prototype.hasOwnProperty.call(ifaces, to)) throw interfaceError(`Interface "${to}" already exists`, { interface: to });
   const moved = ifaces[from]!;
   delete ifaces[from];

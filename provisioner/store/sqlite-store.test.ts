@@ -39,7 +39,7 @@ describeStoreContract('SqliteStore', async () => {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}, { persistent: true });
 
 function assertCode(fn: () => unknown, code: string, message?: RegExp): void {
   assert.throws(fn, (e: unknown) => {

@@ -9,6 +9,8 @@ import type { Store } from './store.ts';
 export function describeStoreContract(
   name: string,
   make: () => Promise<{ store: Store; reopen?: () => Promise<Store>; cleanup: () => Promise<void> }>,
+  /** Whether the implementation persists (then make() must provide reopen); volatile stores don't get the test. */
+  opts: { persistent: boolean } = { persistent: false },
 ): void {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
@@ -463,8 +465,8 @@ export function describeStoreContract(
     });
 
     describe('persistence', () => {
-      it('keeps items, indexes, lastModified and users across reopen', async function () {
-        if (!reopen) this.skip();
+      (opts.persistent ? it : () => undefined)('keeps items, indexes, lastModified and users across reopen', async function () {
+        assert.ok(reopen, 'a persistent store must provide reopen');
         store.putItem('distro', makeItem('d', { mtime: 1234.5 }));
         store.putItem('profile', makeItem('p', { distro: 'd', mtime: 1200 }));
         const sys = makeSystem('s', { eth0: makeInterface('52:54:00:AA:00:81', '10.0.0.81', 's.lab') }, { hostname: 's', profile: 'p', mtime: 1100 });
