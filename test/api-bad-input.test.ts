@@ -26,6 +26,7 @@ describe('API bad input', function () {
     const h = await rpc(srv.apiUrl, 'new_system', token) as string;
     await rpc(srv.apiUrl, 'modify_system', h, 'name', 's1', token);
     await rpc(srv.apiUrl, 'modify_system', h, 'profile', 'p1', token);
+    await rpc(srv.apiUrl, 'modify_system', h, 'hostname', 's1.example.com', token);
     await rpc(srv.apiUrl, 'modify_system', h, 'modify_interface', { 'macaddress-eth0': 'aa:bb:cc:dd:ee:01', 'ipaddress-eth0': '10.0.0.1' }, token);
     await rpc(srv.apiUrl, 'save_system', h, token);
     snapshot = await state();
@@ -75,6 +76,7 @@ describe('API bad input', function () {
     ['unknown collection', () => ['get_items', 'spaceship'], /collection name spaceship not supported/],
     ['duplicate MAC at save', () => ['__save', { 'macaddress-eth0': 'AA:BB:CC:DD:EE:01' }], /aa:bb:cc:dd:ee:01.*s1|s1.*aa:bb:cc:dd:ee:01/i],
     ['duplicate IP at save', () => ['__save', { 'ipaddress-eth0': '10.0.0.1' }], /10\.0\.0\.1/],
+    ['duplicate hostname at save', () => ['__save', { 'macaddress-eth0': 'aa:bb:cc:dd:ee:02' }, 'S1.example.com'], /hostname.*s1\.example\.com/i],
     ['missing profile at save', () => ['__profile', 'badprofile'], /badprofile/],
   ];
   for (const [name, make, expected] of calls) {
@@ -90,6 +92,7 @@ describe('API bad input', function () {
         if (method === '__save') {
           await rpc(srv.apiUrl, 'modify_system', h, 'profile', 'p1', token);
           await rpc(srv.apiUrl, 'modify_system', h, 'modify_interface', args[0], token);
+          if (args[1]) await rpc(srv.apiUrl, 'modify_system', h, 'hostname', args[1], token);
           p = rpc(srv.apiUrl, 'save_system', h, token);
         } else {
           p = rpc(srv.apiUrl, 'modify_system', h, 'profile', args[0], token).then(() => rpc(srv.apiUrl, 'save_system', h, token));

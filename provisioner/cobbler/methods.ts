@@ -9,7 +9,8 @@ import { toWire, redactSecrets } from '../inventory/record.ts';
 import { flatten } from '../inventory/blend.ts';
 import { setOwn } from '../inventory/convert.ts';
 import { SECRET_SETTINGS } from '../inventory/settings.ts';
-import { ARCHS, BREEDS, BOOT_LOADERS } from '../inventory/fields.ts';
+import { ARCHS, BREEDS, BOOT_LOADERS, FIELDS } from '../inventory/fields.ts';
+import { XmlRpcDouble } from '../protocol/xmlrpc.ts';
 import type { ApiContext } from './api-context.ts';
 import { parseSignature, type Signature } from './signature.ts';
 import { truthy, NONE } from './python-values.ts';
@@ -95,11 +96,16 @@ function toValue(v: unknown): Value {
 
 // ----- how records leave the server -----
 
-function present(call: Call, type: ItemType, record: ItemRecord, opts: { flatten?: boolean; resolved?: boolean } = {}): Record<string, Value> {
+function present(call: Call, type: ItemType, record: ItemRecord, opts: { flatten?: boolean; resolved?: boolean } = {}): Record<string, unknown> {
   const r: ItemRecord = opts.resolved ? call.ctx.inventory.resolved(type, record) : record;
   const wire = call.privileged ? toWire(type, r) : redactSecrets(type, toWire(type, r));
-  return opts.flatten ? flatten(wire) : wire;
+  const out: Record<string, unknown> = opts.flatten ? flatten(wire) : wire;
+  // Python sends float fields (ctime, mtime, …) as <double> even when whole.
+  for (const f of FLOAT_FIELDS[type]) if (typeof out[f] === 'number') out[f] = new XmlRpcDouble(out[f] as number);
+  return out;
 }
+
+const FLOAT_FIELDS = Object.fromEntries(ITEM_TYPES.map((t) => [t, FIELDS[t].filter((f) => f.kind === 'float').map((f) => f.name)])) as Record<ItemType, string[]>;
 
 function settingsFor(call: Call): Record<string, Value> {
   const all = call.ctx.inventory.settings();

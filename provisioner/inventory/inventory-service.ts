@@ -9,7 +9,7 @@ import type { ItemRecord, ItemType, RefField, Value } from './types.ts';
 import {
   newRecord, setField, hasField, modifyInterface, deleteInterface, renameInterface, type FieldContext,
 } from './record.ts';
-import { resolveChain, blend, renderedView, resolvedRecord } from './blend.ts';
+import { blendedView, renderedView, resolvedRecord } from './blend.ts';
 import { normaliseCriteria, matchesCriteria, indexableCriterion } from './criteria.ts';
 import { validateForSave } from './validate.ts';
 import type { Settings } from './settings.ts';
@@ -291,8 +291,7 @@ export class InventoryService {
   private lookup = (t: ItemType, n: string) => this.get(t, n);
 
   blended(type: ItemType, name: string): Record<string, Value> {
-    const record = this.require(type, name);
-    return blend(resolveChain(type, record, this.lookup), this.settings());
+    return blendedView(type, this.require(type, name), this.lookup, this.settings());
   }
 
   rendered(type: ItemType, name: string): Record<string, Value> {

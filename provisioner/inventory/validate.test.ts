@@ -116,8 +116,13 @@ describe('system uniqueness', () => {
     validateForSave('system', s, deps(world(), allow));
     refuses('system', s, deps(world(), { ...allow, allow_duplicate_ips: false }), 'ITEM_DUPLICATE', /IP address duplicate/);
   });
-  it('does not check `hostname` (Cobbler does not either) nor empty values', () => {
+  it('keeps the system hostname unique too (unlike Cobbler), unless allow_duplicate_hostnames', () => {
     const s = modifyInterface(make('system', 'new', { profile: 'p1', hostname: 'shared' }), { 'macaddress-eth0': '' });
+    refuses('system', s, deps(world()), 'ITEM_DUPLICATE', /hostname duplicate found "shared".*"other"/);
+    validateForSave('system', s, deps(world(), { ...SETTINGS_DEFAULTS, allow_duplicate_hostnames: true }));
+  });
+  it('ignores empty values', () => {
+    const s = modifyInterface(make('system', 'new', { profile: 'p1', hostname: '' }), { 'macaddress-eth0': '', 'ipaddress-eth0': '' });
     validateForSave('system', s, deps(world()));
   });
   it('checkSystemUniqueness can run on its own (e.g. at modify time)', () => {

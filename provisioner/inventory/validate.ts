@@ -97,9 +97,16 @@ function duplicate(kind: string, value: string, other: string, field: string): R
 /**
  * Every interface's MAC, IPv4 address and DNS name must be unused by other systems unless
  * allow_duplicate_macs / _ips / _hostnames is set. The record's own name is ignored, so a
- * re-save of an unchanged system passes. (Cobbler does not check `hostname` itself.)
+ * re-save of an unchanged system passes. Unlike Cobbler, the system hostname is checked too.
  */
 export function checkSystemUniqueness(record: ItemRecord, deps: Pick<ValidateDeps, 'findSystems' | 'settings'>): void {
+  // rackforge also keeps the system hostname unique (under the same allow_duplicate_hostnames
+  // setting): two machines answering to one name is a provisioning accident, not a feature.
+  const hostname = record['hostname'];
+  if (deps.settings['allow_duplicate_hostnames'] !== true && typeof hostname === 'string' && hostname !== '' && hostname !== INHERIT) {
+    const others = deps.findSystems('hostname', hostname).filter((n) => n !== record.name).sort();
+    if (others.length > 0) throw duplicate('hostname', hostname, others[0]!, 'hostname');
+  }
   const ifaces = record['interfaces'];
   if (!isDict(ifaces)) return;
   const rules: Array<{ key: SystemKey; allow: string; kind: string }> = [

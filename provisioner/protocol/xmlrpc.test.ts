@@ -602,6 +602,22 @@ print(json.dumps(out))
       );
     });
 
+    it('a valid request with a few bytes changed decodes or throws DecodeError', () => {
+      const junk = fc.constantFrom('', '<', '>', '&', '<value>', '</value>', '<int>', '</struct>', '<member>', '</name>', '\u0000', 'x', '<!DOCTYPE a>', '&foo;', '<![CDATA[', '<!--');
+      const edit = fc.tuple(fc.nat(), fc.nat(6), junk);
+      fc.assert(
+        fc.property(fc.array(anyValue, { maxLength: 3 }), fc.array(edit, { minLength: 1, maxLength: 3 }), fc.boolean(), (params, edits, response) => {
+          let body = response ? encodeMethodResponse(params) : encodeMethodCall('m', params);
+          for (const [at, remove, insert] of edits) {
+            const p = at % (body.length + 1);
+            body = body.slice(0, p) + insert + body.slice(p + remove);
+          }
+          totalDecode(body, response);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
     it('any value tree round-trips', () => {
       fc.assert(fc.property(anyValue, (v) => roundTrip(v)), { numRuns: 500 });
     });
