@@ -13,7 +13,8 @@
 // --cpu-prof DIR: the child server runs under --cpu-prof; DIR/phases.json records when each
 // phase ran, so bench/cpu-profile-summary.ts can say where the server spent each phase.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,6 +178,15 @@ async function timedCall(apiUrl: string, method: string, ...params: XmlRpcValue[
   const t3 = performance.now();
   if ('fault' in out) throw new Fault(`${method}: fault ${out.fault.faultCode}: ${out.fault.faultString}`);
   return { value: out.value, bytes: body.length, headersMs: t1 - t0, bodyMs: t2 - t1, decodeMs: t3 - t2, totalMs: t3 - t0 };
+}
+
+/**
+ * Lets expired timers run before the next request. After a long synchronous decode the
+ * keep-alive timers of both ends are overdue; when client and server share the event loop,
+ * undici would otherwise reuse a socket the server closes in the same tick ("fetch failed").
+ */
+function settle(): Promise<void> {
+  return new Promise((res) => setTimeout(res, 20));
 }
 
 /** Runs fn(0..count-1) with `concurrency` calls in flight; resolves the wall time in ms. */
@@ -417,6 +427,7 @@ async function benchMode(mode: Mode, opts: Options, dataDir: string, loaded: boo
     log('get_systems x5 (codec over fetch)');
     const runs: TimedResponse[] = [];
     for (let r = 0; r < 5; r++) {
+      await settle();
       const t = await phases.run(`get_systems #${r + 1}`, () => timedCall(apiUrl, 'get_systems'));
       if (!Array.isArray(t.value) || t.value.length !== opts.systems) throw new Error(`get_systems returned ${Array.isArray(t.value) ? t.value.length : typeof t.value} systems`);
       runs.push({ ...t, value: null });
@@ -431,6 +442,7 @@ async function benchMode(mode: Mode, opts: Options, dataDir: string, loaded: boo
       log(`  ${python.runsS.map((s) => s.toFixed(3)).join(' ')} s`);
     }
 
+    await settle();
     log('find_system by MAC x1000');
     const random = new SeededRandom(0x5eed);
     const picks = Array.from({ length: 1000 }, () => random.bytes(4).readUInt32LE(0) % opts.systems);
@@ -553,12 +565,35 @@ function phaseTable(f: Figures): string {
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
 }
 
+/**
+ * SHA-256 over the server's sources (bin, cli, lib, provisioner; tests excluded), so a set of
+ * figures can be tied to the code it measured while the tree is being edited.
+ */
+function sourceFingerprint(): { sha256: string; files: number } {
+  const hash = createHash('sha256');
+  let files = 0;
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(join(ROOT, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(path);
+      else if (/\.(ts|js|json)$/.test(e.name) && !/\.test\.ts$/.test(e.name)) {
+        hash.update(`${path}\0`).update(readFileSync(join(ROOT, path))).update('\0');
+        files++;
+      }
+    }
+  };
+  for (const dir of ['bin', 'cli', 'lib', 'provisioner']) walk(dir);
+  return { sha256: hash.digest('hex').slice(0, 16), files };
+}
+
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   const title = (mode: Mode) => mode === 'child'
     ? 'server in a child process (`rackforge serve`): headline figures'
     : 'server in the bench process (startProvisioner): client and server share one event loop';
+  const src = sourceFingerprint();
   console.log(`rackforge provisioner API benchmark: ${opts.systems} systems, node ${process.version}, ${new Date().toISOString()}`);
+  console.log(`server sources (bin cli lib provisioner, ${src.files} files): sha256 ${src.sha256}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'rf-bench-'));
   try {
     for (const [k, mode] of opts.modes.entries()) {
@@ -578,6 +613,7 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  const cause = err instanceof Error && err.cause !== undefined ? `\ncause: ${err.cause instanceof Error ? err.cause.stack ?? err.cause.message : String(err.cause)}` : '';
+  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}${cause}`);
   process.exitCode = 1;
 });

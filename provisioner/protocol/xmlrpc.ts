@@ -499,9 +499,9 @@ class EncodeFailure extends Error {
 
 // A 10k-system get_systems answer is ~76 MB. Appending to one string builds a rope of
 // millions of small pieces that all survive young-generation collections until the end,
-// and garbage collection then costs several times the encoding itself. Flattening every
-// CHUNK characters lets those pieces die young; chunks this size are allocated outside the
-// young generation. Measured: 1.6 s without, about 0.5 s with (see the codec's report).
+// and garbage collection then costs more than the encoding itself. Flattening every CHUNK
+// characters lets those pieces die young. Measured on 10k Cobbler 3.3 systems, 2 cores:
+// about 0.75 s without, 0.3 s with; any CHUNK from 8 KiB to 1 MiB does as well.
 const CHUNK = 1 << 18;
 
 class Output {
