@@ -3,6 +3,8 @@
 // Call parameters never appear in errors: they may hold passwords and tokens.
 import { RackforgeError } from '../lib/errors.ts';
 import { encodeMethodCall, decodeMethodResponse, type XmlRpcValue } from '../provisioner/protocol/xmlrpc.ts';
+
+const RESPONSE_LIMIT_BYTES = 1024 * 1024 * 1024;
 import { faultMessage } from '../provisioner/cobbler/faults.ts';
 
 export type { XmlRpcValue };
@@ -54,7 +56,8 @@ export class CobblerClient {
     }
     let decoded: ReturnType<typeof decodeMethodResponse>;
     try {
-      decoded = decodeMethodResponse(body);
+      // Responses come from the server we chose to trust; a report of 10,000 systems is ~80 MB.
+      decoded = decodeMethodResponse(body, { maxBytes: RESPONSE_LIMIT_BYTES });
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw new RackforgeError('CLI_SERVER', `${this.url} answered ${method} with something that is not XML-RPC: ${why}`, { method });
