@@ -9,7 +9,7 @@ import type { ItemRecord, ItemType, RefField, Value } from './types.ts';
 import {
   newRecord, setField, hasField, modifyInterface, deleteInterface, renameInterface, type FieldContext,
 } from './record.ts';
-import { blendedView, renderedView, resolvedRecord } from './blend.ts';
+import { blendedView, renderedView, resolvedRecord, resolveChain } from './blend.ts';
 import { normaliseCriteria, matchesCriteria, indexableCriterion } from './criteria.ts';
 import { validateForSave } from './validate.ts';
 import type { Settings } from './settings.ts';
@@ -168,7 +168,7 @@ export class InventoryService {
       settings: this.settings(),
     });
     const now = this.deps.clock.now();
-    const saved: ItemRecord = { ...record, mtime: now, ...this.placement(type, record) };
+    const saved: ItemRecord = { ...record, mtime: now, ...this.placement(type, record, lookup) };
     this.deps.store.transaction(() => {
       if (renamedFrom) {
         this.deps.store.deleteItem(type, renamedFrom);
@@ -180,26 +180,9 @@ export class InventoryService {
   }
 
   /** depth and is_subobject follow the object's place in the tree, as Cobbler computes them. */
-  private placement(type: ItemType, record: ItemRecord): Partial<ItemRecord> {
-    const parentOf = (t: ItemType, r: ItemRecord): { type: ItemType; record: ItemRecord } | undefined => {
-      const pick = (pt: ItemType, field: string) => {
-        const v = r[field];
-        const pr = typeof v === 'string' && v !== '' && v !== '<<inherit>>' ? this.get(pt, v) : undefined;
-        return pr ? { type: pt, record: pr } : undefined;
-      };
-      if (t === 'profile') return pick('profile', 'parent') ?? pick('distro', 'distro');
-      if (t === 'system') return pick('profile', 'profile') ?? pick('image', 'image');
-      if (t === 'menu') return pick('menu', 'parent');
-      return undefined;
-    };
-    let depth = 0;
-    let cur = parentOf(type, record);
-    const seen = new Set<string>();
-    while (cur && depth < 64 && !seen.has(cur.type + cur.record.name)) {
-      seen.add(cur.type + cur.record.name);
-      depth++;
-      cur = parentOf(cur.type, cur.record);
-    }
+  private placement(type: ItemType, record: ItemRecord, lookup: (t: ItemType, n: string) => ItemRecord | undefined): Partial<ItemRecord> {
+    // validateForSave has already resolved the chain, so it exists and has no loop.
+    const depth = resolveChain(type, record, lookup).length - 1;
     const sub = (type === 'profile' || type === 'menu') && typeof record.parent === 'string' && record.parent !== '';
     return { depth, is_subobject: sub };
   }
