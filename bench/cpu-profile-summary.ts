@@ -9,15 +9,16 @@
 // stack), and self time per source file.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
-interface PhaseWindow { name: string; startUs: number; endUs: number }
+export interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+export interface PhaseWindow { name: string; startUs: number; endUs: number }
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -45,19 +46,9 @@ function top(map: Map<string, number>, total: number, n: number): string[] {
     .map(([k, v]) => `  ${(100 * v / total).toFixed(1).padStart(5)}%  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}`);
 }
 
-function main(): void {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { top: { type: 'string', default: '15' }, phase: { type: 'string' } },
-  });
-  const dir = positionals[0];
-  if (!dir) throw new Error('usage: cpu-profile-summary.ts DIR [--top N] [--phase substring]');
-  const n = Number(values.top);
-  const { pid, windows } = JSON.parse(readFileSync(join(dir, 'phases.json'), 'utf8')) as { pid: number; windows: PhaseWindow[] };
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.split('.').includes(String(pid)));
-  if (!file) throw new Error(`no .cpuprofile of pid ${pid} in ${dir}`);
-  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-
+/** Per phase (windows of the same name pooled): self, total and per-file time, as text lines. */
+export function summarise(profile: CpuProfile, windows: PhaseWindow[], n: number, phaseFilter?: string): string[] {
+  const lines: string[] = [];
   const byId = new Map(profile.nodes.map((x) => [x.id, x]));
   const parent = new Map<number, number>();
   for (const x of profile.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
@@ -69,7 +60,7 @@ function main(): void {
 
   const groups = new Map<string, PhaseWindow[]>();
   for (const w of windows) {
-    if (values.phase && !w.name.includes(values.phase)) continue;
+    if (phaseFilter && !w.name.includes(phaseFilter)) continue;
     const key = w.name.replace(/ #\d+$/, '');
     groups.set(key, [...(groups.get(key) ?? []), w]);
   }
@@ -100,15 +91,27 @@ function main(): void {
       }
     }
     const busy = sum - idle;
-    console.log(`\n=== ${name}: ${ws.length} window(s), ${(wall / 1000).toFixed(0)} ms wall, ${(busy / 1000).toFixed(0)} ms on the server's main thread (${(100 * busy / Math.max(1, sum)).toFixed(0)}% busy)`);
+    lines.push('', `=== ${name}: ${ws.length} window(s), ${(wall / 1000).toFixed(0)} ms wall, ${(busy / 1000).toFixed(0)} ms on the main thread (${(100 * busy / Math.max(1, sum)).toFixed(0)}% busy)`);
     if (busy === 0) continue;
-    console.log('self time, % of busy:');
-    console.log(top(self, busy, n).join('\n'));
-    console.log('total time (on the stack), % of busy:');
-    console.log(top(total, busy, n).join('\n'));
-    console.log('self time by file:');
-    console.log(top(files, busy, n).join('\n'));
+    lines.push('self time, % of busy:', ...top(self, busy, n));
+    lines.push('total time (on the stack), % of busy:', ...top(total, busy, n));
+    lines.push('self time by file:', ...top(files, busy, n));
   }
+  return lines;
 }
 
-main();
+function main(): void {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '15' }, phase: { type: 'string' } },
+  });
+  const dir = positionals[0];
+  if (!dir) throw new Error('usage: cpu-profile-summary.ts DIR [--top N] [--phase substring]');
+  const { pid, windows } = JSON.parse(readFileSync(join(dir, 'phases.json'), 'utf8')) as { pid: number; windows: PhaseWindow[] };
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.split('.').includes(String(pid)));
+  if (!file) throw new Error(`no .cpuprofile of pid ${pid} in ${dir}`);
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  console.log(summarise(profile, windows, Number(values.top), values.phase).join('\n'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

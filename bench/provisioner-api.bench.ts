@@ -13,14 +13,14 @@
 // --cpu-prof DIR: the child server runs under --cpu-prof; DIR/phases.json records when each
 // phase ran, so bench/cpu-profile-summary.ts can say where the server spent each phase.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startProvisioner } from '../cli/compose-provisioner.ts';
 import { SeededRandom } from '../lib/clock.ts';
+import { sourceFingerprint } from './source-fingerprint.ts';
 import { silentLogger } from '../lib/log.ts';
 import { decodeMethodResponse, encodeMethodCall, type XmlRpcValue } from '../provisioner/protocol/xmlrpc.ts';
 
@@ -563,27 +563,6 @@ function phaseTable(f: Figures): string {
   const w = [0, 1, 2, 3].map((i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join(' | ')} |`;
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
-}
-
-/**
- * SHA-256 over the server's sources (bin, cli, lib, provisioner; tests excluded), so a set of
- * figures can be tied to the code it measured while the tree is being edited.
- */
-function sourceFingerprint(): { sha256: string; files: number } {
-  const hash = createHash('sha256');
-  let files = 0;
-  const walk = (rel: string): void => {
-    for (const e of readdirSync(join(ROOT, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const path = `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(path);
-      else if (/\.(ts|js|json)$/.test(e.name) && !/\.test\.ts$/.test(e.name)) {
-        hash.update(`${path}\0`).update(readFileSync(join(ROOT, path))).update('\0');
-        files++;
-      }
-    }
-  };
-  for (const dir of ['bin', 'cli', 'lib', 'provisioner']) walk(dir);
-  return { sha256: hash.digest('hex').slice(0, 16), files };
 }
 
 async function main(): Promise<number> {

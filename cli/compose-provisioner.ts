@@ -17,6 +17,7 @@ import { InventoryService, type Settings } from '../provisioner/inventory/invent
 import { SETTINGS_DEFAULTS } from '../provisioner/inventory/settings.ts';
 import { MemoryStore } from '../provisioner/store/memory-store.ts';
 import { SqliteStore } from '../provisioner/store/sqlite-store.ts';
+import { CachedStore } from '../provisioner/store/cached-store.ts';
 import type { Store } from '../provisioner/store/store.ts';
 import { DirTemplateStore, MemoryTemplateStore, type TemplateStore } from '../provisioner/templates/template-store.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -72,7 +73,8 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
   let sharedSecret: string | undefined;
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    store = SqliteStore.open(opts.dataDir, { clock });
+    // The provisioner is the store's only writer: listings and lookups by name come from memory.
+    store = new CachedStore(SqliteStore.open(opts.dataDir, { clock }));
     templates = new DirTemplateStore(join(opts.dataDir, 'templates'));
     snippets = new DirTemplateStore(join(opts.dataDir, 'snippets'));
     // Cobbler's web.ss: a fresh secret per start, readable only by this user, for the local CLI.

@@ -523,7 +523,7 @@ describe('rackforge CLI end to end (real server and CLI processes)', function ()
       succeeded(sync, 'sync');
       const m = /^task started: (\S+)$/.exec(sync.lines[0] ?? '');
       assert.ok(m, sync.stdout);
-      const checked = (await names('profile')).length + (await names('system')).length;
+      const checked = (await names('profile')).length + (await names('image')).length + (await names('system')).length;
       assert.ok(sync.lines.includes(`checked ${checked} objects`), `the task log is printed\n${sync.stdout}`);
       assert.equal(sync.lines.at(-1), '*** TASK COMPLETE ***');
       const status = await rpc(api, 'get_task_status', m[1] as string) as XmlRpcValue[];

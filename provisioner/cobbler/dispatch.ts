@@ -4,7 +4,7 @@ import { RackforgeError } from '../../lib/errors.ts';
 import type { MethodCall, XmlRpcValue, Fault } from '../protocol/xmlrpc.ts';
 import type { ApiContext } from './api-context.ts';
 import { toFault } from './faults.ts';
-import { buildMethodTable, type Call, type MethodSpec } from './methods.ts';
+import { buildMethodTable, newEncodedRecordCache, type Call, type MethodSpec } from './methods.ts';
 import { stripNone } from './python-values.ts';
 import { bindArgs } from './signature.ts';
 
@@ -18,6 +18,7 @@ export interface Dispatcher {
 
 export function createDispatcher(ctx: ApiContext, opts: { readsNeedAuth?: () => boolean } = {}): Dispatcher {
   const table = buildMethodTable();
+  const encoded = newEncodedRecordCache();
   const readsNeedAuth = opts.readsNeedAuth ?? (() => false);
 
   async function invoke(name: string, params: unknown[]): Promise<XmlRpcValue> {
@@ -35,7 +36,7 @@ export function createDispatcher(ctx: ApiContext, opts: { readsNeedAuth?: () => 
     if (!user) for (const a of params) { user = ctx.sessions.validate(a); if (user) break; }
     const needsToken = spec.access === 'write' || (spec.access === 'read' && readsNeedAuth());
     if (needsToken && !user) throw new RackforgeError('API_INVALID_TOKEN', 'invalid token');
-    const c: Call = { ctx, privileged: user !== undefined, ...(user ? { user } : {}) };
+    const c: Call = { ctx, encoded, privileged: user !== undefined, ...(user ? { user } : {}) };
     return stripNone(await spec.handler(c, args));
   }
 

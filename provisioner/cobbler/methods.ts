@@ -10,10 +10,10 @@ import { flatten } from '../inventory/blend.ts';
 import { setOwn } from '../inventory/convert.ts';
 import { SECRET_SETTINGS } from '../inventory/settings.ts';
 import { ARCHS, BREEDS, BOOT_LOADERS, FIELDS } from '../inventory/fields.ts';
-import { XmlRpcDouble } from '../protocol/xmlrpc.ts';
+import { XmlRpcDouble, XmlRpcEncoded, encodeValue } from '../protocol/xmlrpc.ts';
 import type { ApiContext } from './api-context.ts';
 import { parseSignature, type Signature } from './signature.ts';
-import { truthy, NONE } from './python-values.ts';
+import { truthy, NONE, stripNone } from './python-values.ts';
 import { DIRECT_USER } from './sessions.ts';
 import { xapiObjectEdit } from './xapi-object-edit.ts';
 
@@ -28,6 +28,7 @@ export interface Call {
   user?: string;
   /** Any argument that is a live token (clients put tokens in odd positions). */
   privileged: boolean;
+  encoded: EncodedRecordCache;
 }
 
 export interface MethodSpec {
@@ -96,7 +97,31 @@ function toValue(v: unknown): Value {
 
 // ----- how records leave the server -----
 
-function present(call: Call, type: ItemType, record: ItemRecord, opts: { flatten?: boolean; resolved?: boolean } = {}): Record<string, unknown> {
+/**
+ * Encoded raw records, per record object: stores hand out the same frozen object until the
+ * record changes, so the object itself is the cache key and a changed record misses.
+ * One per dispatcher; privileged and public views apart (the public one has secrets masked).
+ */
+export interface EncodedRecordCache { privileged: WeakMap<ItemRecord, XmlRpcEncoded>; public: WeakMap<ItemRecord, XmlRpcEncoded> }
+
+export function newEncodedRecordCache(): EncodedRecordCache {
+  return { privileged: new WeakMap(), public: new WeakMap() };
+}
+
+function present(call: Call, type: ItemType, record: ItemRecord, opts: { flatten?: boolean; resolved?: boolean } = {}): unknown {
+  if (!opts.flatten && !opts.resolved && Object.isFrozen(record)) {
+    const cache = call.privileged ? call.encoded.privileged : call.encoded.public;
+    let hit = cache.get(record);
+    if (!hit) {
+      hit = new XmlRpcEncoded(encodeValue(stripNone(presentFresh(call, type, record, opts))));
+      cache.set(record, hit);
+    }
+    return hit;
+  }
+  return presentFresh(call, type, record, opts);
+}
+
+function presentFresh(call: Call, type: ItemType, record: ItemRecord, opts: { flatten?: boolean; resolved?: boolean }): Record<string, unknown> {
   const r: ItemRecord = opts.resolved ? call.ctx.inventory.resolved(type, record) : record;
   const wire = call.privileged ? toWire(type, r) : redactSecrets(type, toWire(type, r));
   const out: Record<string, unknown> = opts.flatten ? flatten(wire) : wire;

@@ -5,7 +5,7 @@ import type { Request, Response, Router } from 'express';
 import express from 'express';
 import { DecodeError, RackforgeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
-import { decodeMethodCall, encodeFault, encodeMethodResponse } from '../protocol/xmlrpc.ts';
+import { decodeMethodCall, encodeFault, encodeMethodResponseBytes } from '../protocol/xmlrpc.ts';
 import type { Dispatcher } from '../cobbler/dispatch.ts';
 import { toFault } from '../cobbler/faults.ts';
 
@@ -62,7 +62,12 @@ export function cobblerApiRouter(opts: { dispatcher: Dispatcher; log: Logger; ma
       return;
     }
     const outcome = await opts.dispatcher.call(call);
-    res.send('fault' in outcome ? encodeFault(outcome.fault) : encodeMethodResponse(outcome.value));
+    if ('fault' in outcome) { res.send(encodeFault(outcome.fault)); return; }
+    // Large listings are mostly pre-encoded records: write the pieces, never one 70 MB string.
+    const parts = encodeMethodResponseBytes(outcome.value);
+    res.setHeader('Content-Length', parts.reduce((n, p) => n + p.length, 0));
+    for (const p of parts) res.write(p);
+    res.end();
   });
 
   router.all(paths, (_req, res) => {

@@ -12,6 +12,7 @@ import {
   encodeMethodCall,
   encodeMethodResponse,
   XmlRpcDouble,
+  XmlRpcEncoded,
   type XmlRpcValue,
 } from './xmlrpc.ts';
 
@@ -46,6 +47,7 @@ function normalise(v: XmlRpcValue): XmlRpcValue {
   if (typeof v === 'number') return v === 0 ? 0 : v;
   if (typeof v === 'bigint') return v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   if (v instanceof XmlRpcDouble) return v.value;
+  if (v instanceof XmlRpcEncoded) return v;
   if (v === null || typeof v !== 'object' || v instanceof Date || Buffer.isBuffer(v)) return v;
   if (Array.isArray(v)) return v.map(normalise);
   const out: { [k: string]: XmlRpcValue } = {};
@@ -681,3 +683,14 @@ const pythonSafeValue: fc.Arbitrary<XmlRpcValue> = fc.letrec<{ v: XmlRpcValue }>
     fc.dictionary(xmlString.filter((s) => !s.includes('\r')), tie('v'), { maxKeys: 4, noNullPrototype: true }),
   ),
 })).v;
+
+describe('pre-encoded values', () => {
+  it('an XmlRpcEncoded fragment from encodeValue decodes exactly like the value it came from', async () => {
+    const { encodeValue, XmlRpcEncoded, encodeMethodResponse: enc, decodeMethodResponse: dec } = await import('./xmlrpc.ts');
+    const value = { name: 's1', interfaces: { eth0: { mac_address: 'aa:bb:cc:dd:ee:ff' } }, n: 3, ok: true, tags: ['a', '<b>'] };
+    const direct = enc([value, value]);
+    const cached = enc([new XmlRpcEncoded(encodeValue(value)), value]);
+    assert.equal(cached, direct);
+    assert.deepEqual(dec(cached), { value: [value, value] });
+  });
+});

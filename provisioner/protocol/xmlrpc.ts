@@ -23,8 +23,24 @@ export type XmlRpcValue =
   | Date
   | Buffer
   | XmlRpcDouble
+  | XmlRpcEncoded
   | XmlRpcValue[]
   | { [k: string]: XmlRpcValue };
+
+/**
+ * A value already encoded by encodeValue(), written out verbatim. Lets a server keep the XML
+ * of unchanged objects instead of encoding 10,000 systems again on every listing.
+ */
+export class XmlRpcEncoded {
+  /** UTF-8 bytes: kept instead of the string, so a response can be sent without re-encoding. */
+  readonly bytes: Buffer;
+  constructor(xml: string) {
+    this.bytes = Buffer.from(xml, 'utf8');
+  }
+  get xml(): string {
+    return this.bytes.toString('utf8');
+  }
+}
 
 /** Forces <double> for a number that happens to be integral (a float timestamp like 1700000000.0). */
 export class XmlRpcDouble {
@@ -507,6 +523,22 @@ const CHUNK = 1 << 18;
 class Output {
   text = '';
   private readonly chunks: string[] = [];
+  /** When collecting bytes: finished pieces, pre-encoded values among them as they are. */
+  private readonly parts: Buffer[] = [];
+
+  /** A pre-encoded value: as bytes, without copying it into the text. */
+  pushEncoded(v: XmlRpcEncoded): void {
+    this.chunks.push(this.text);
+    this.text = '';
+    this.parts.push(Buffer.from(this.chunks.join(''), 'utf8'), v.bytes);
+    this.chunks.length = 0;
+  }
+
+  finishBytes(): Buffer[] {
+    this.chunks.push(this.text);
+    this.parts.push(Buffer.from(this.chunks.join(''), 'utf8'));
+    return this.parts;
+  }
   private readonly memberHeads = new Map<string, string>();
 
   /** "<member>\n<name>key</name>\n", escaped once per distinct key: struct keys repeat a lot. */
@@ -529,6 +561,7 @@ class Output {
   }
 
   finish(): string {
+    if (this.parts.length > 0) return Buffer.concat(this.finishBytes()).toString('utf8');
     this.chunks.push(this.text);
     return this.chunks.join('');
   }
@@ -550,6 +583,22 @@ export function encodeMethodResponse(value: XmlRpcValue): string {
   out.text = `${XML_HEADER}<methodResponse>\n`;
   writeParams(out, [value]);
   out.text += '</methodResponse>\n';
+  return out.finish();
+}
+
+/** The response as UTF-8 pieces to write in order: pre-encoded values are passed through, not copied. */
+export function encodeMethodResponseBytes(value: XmlRpcValue): Buffer[] {
+  const out = new Output();
+  out.text = `${XML_HEADER}<methodResponse>\n`;
+  writeParams(out, [value]);
+  out.text += '</methodResponse>\n';
+  return out.finishBytes();
+}
+
+/** One `<value>…</value>\n` fragment, for XmlRpcEncoded. Throws as the encoders do. */
+export function encodeValue(value: XmlRpcValue): string {
+  const out = new Output();
+  writeRoot(out, 'value', value);
   return out.finish();
 }
 
@@ -632,6 +681,10 @@ function writeValue(out: Output, v: XmlRpcValue, depth: number): void {
   }
   if (v instanceof XmlRpcDouble) {
     out.text += `<value><double>${formatDouble(v.value)}</double></value>\n`;
+    return;
+  }
+  if (v instanceof XmlRpcEncoded) {
+    out.pushEncoded(v);
     return;
   }
   const proto: unknown = Object.getPrototypeOf(v);

@@ -1,6 +1,6 @@
-// An in-process Store for unit tests. Records are held as JSON text, so what comes out is
-// exactly what SqliteStore would return (a fresh object, undefined fields dropped) and no
-// caller can reach stored state by reference.
+// An in-process Store for unit tests. Records are kept as frozen JSON copies, so what comes
+// out is exactly what SqliteStore would return (undefined fields dropped) and no caller can
+// change stored state by reference.
 import { RackforgeError } from '../../lib/errors.ts';
 import { systemClock } from '../../lib/clock.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -10,10 +10,11 @@ import { checkStorable, compareNames, normalizeKeyValue, selectRefs, selectSyste
 import type { RefEntry, SystemKeyEntry } from './record-index.ts';
 import type { Store, UserRecord } from './store.ts';
 import { assertSynchronous } from './sync-only.ts';
+import { deepFreeze } from './deep-freeze.ts';
 
 /** One stored item. Immutable, so a snapshot can share entries with the live state. */
 interface Entry {
-  readonly json: string;
+  readonly record: ItemRecord;
   readonly uid: string;
   readonly mtime: number;
   readonly keys: readonly SystemKeyEntry[];
@@ -53,11 +54,11 @@ export class MemoryStore implements Store {
 
   getItem(type: ItemType, name: string): ItemRecord | undefined {
     const e = this.table(type).get(name);
-    return e ? (JSON.parse(e.json) as ItemRecord) : undefined;
+    return e?.record;
   }
 
   listItems(type: ItemType): ItemRecord[] {
-    return this.sorted(this.table(type)).map(([, e]) => JSON.parse(e.json) as ItemRecord);
+    return this.sorted(this.table(type)).map(([, e]) => e.record);
   }
 
   listNames(type: ItemType): string[] {
@@ -67,7 +68,7 @@ export class MemoryStore implements Store {
   itemsSince(type: ItemType, mtime: number): ItemRecord[] {
     return this.sorted(this.table(type))
       .filter(([, e]) => e.mtime > mtime)
-      .map(([, e]) => JSON.parse(e.json) as ItemRecord);
+      .map(([, e]) => e.record);
   }
 
   findSystems(key: SystemKey, value: string): string[] {
@@ -97,13 +98,12 @@ export class MemoryStore implements Store {
         type, name: record.name, uid: record.uid,
       });
     }
-    const json = JSON.stringify(record);
-    // Parse back the copy we keep so that index entries see exactly what a reader will see.
-    const stored = JSON.parse(json) as ItemRecord;
+    // Keep a frozen JSON copy, so that readers and index entries see exactly what SQLite would give.
+    const stored = deepFreeze(JSON.parse(JSON.stringify(record)) as ItemRecord);
     const previous = table.get(record.name);
     if (previous && previous.uid !== record.uid) this.state.uids.delete(previous.uid);
     table.set(record.name, {
-      json,
+      record: stored,
       uid: record.uid,
       mtime: record.mtime,
       keys: type === 'system' ? selectSystemKeys(stored) : [],

@@ -12,6 +12,7 @@ import type { ItemRecord, ItemType, RefField, SystemKey } from '../inventory/typ
 import { checkStorable, normalizeKeyValue, selectRefs, selectSystemKeys } from './record-index.ts';
 import { applyMigrations } from './sqlite-migrations.ts';
 import type { RefEntry, SystemKeyEntry } from './record-index.ts';
+import { deepFreeze } from './deep-freeze.ts';
 import type { Store, UserRecord } from './store.ts';
 import { assertSynchronous } from './sync-only.ts';
 
@@ -274,7 +275,7 @@ function uidConflict(e: unknown, type: ItemType, record: ItemRecord): RackforgeE
 function tryParse(data: string): ItemRecord | undefined {
   try {
     const v: unknown = JSON.parse(data);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as ItemRecord) : undefined;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? deepFreeze(v as ItemRecord) : undefined;
   } catch {
     return undefined;
   }
@@ -288,7 +289,7 @@ function parseRecord(type: ItemType, name: string, data: string): ItemRecord {
     throw corrupt(type, name, (e as Error).message);
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw corrupt(type, name, 'the stored value is not an object');
-  return v as ItemRecord;
+  return deepFreeze(v as ItemRecord);
 }
 
 function corrupt(type: ItemType, name: string, why: string): RackforgeError {
