@@ -31,7 +31,9 @@ function shortUrl(url: string): string {
 function frameLabel(n: ProfileNode): string {
   const { functionName, url, lineNumber } = n.callFrame;
   const name = functionName || '(anonymous)';
-  return url ? `${name} ${shortUrl(url)}:${lineNumber + 1}` : name;
+  // Under tsx the line numbers of our own files are those of the transformed code: left out.
+  if (url.startsWith('file://')) return `${name} ${shortUrl(url)}`;
+  return url ? `${name} ${url}:${lineNumber + 1}` : name;
 }
 
 function fileLabel(n: ProfileNode): string {

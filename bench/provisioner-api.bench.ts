@@ -9,7 +9,8 @@
 //
 // child: the server runs as `rackforge serve` in its own process (the headline figures: the
 // client's encoding and decoding do not share the server's event loop). inproc: the same
-// server started with startProvisioner() inside this process.
+// server started with startProvisioner() inside this process; after another mode it reopens
+// the store that mode loaded and measures the reads only (loading twice doubles the run time).
 // --cpu-prof DIR: the child server runs under --cpu-prof; DIR/phases.json records when each
 // phase ran, so bench/cpu-profile-summary.ts can say where the server spent each phase.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
@@ -20,9 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startProvisioner } from '../cli/compose-provisioner.ts';
 import { SeededRandom } from '../lib/clock.ts';
-import { sourceFingerprint } from './source-fingerprint.ts';
 import { silentLogger } from '../lib/log.ts';
 import { decodeMethodResponse, encodeMethodCall, type XmlRpcValue } from '../provisioner/protocol/xmlrpc.ts';
+import { sourceFingerprint } from './source-fingerprint.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = '/usr/bin/python3';

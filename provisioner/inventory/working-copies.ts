@@ -28,6 +28,8 @@ export class HandleCache {
   }
 
   set(handle: string, copy: WorkingCopy): void {
+    // Re-insert so the map stays ordered by last use: sweep() then stops at the first live copy.
+    this.copies.delete(handle);
     this.copies.set(handle, { ...copy, touched: this.clock.now() });
   }
 
@@ -40,9 +42,13 @@ export class HandleCache {
     this.copies.delete(existingHandle(type, name));
   }
 
+  /** Oldest first, stopping at the first live copy: O(expired), not O(all), per new handle. */
   private sweep(): void {
     const now = this.clock.now();
-    for (const [h, c] of this.copies) if (now - c.touched > this.lifetime) this.copies.delete(h);
+    for (const [h, c] of this.copies) {
+      if (now - c.touched <= this.lifetime) break;
+      this.copies.delete(h);
+    }
   }
 }
 

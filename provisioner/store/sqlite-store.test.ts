@@ -69,11 +69,14 @@ describe('SqliteStore', () => {
       assert.deepEqual(fs.readdirSync(nested), [DB_FILE]);
     });
 
-    it('runs in WAL mode with synchronous=FULL and foreign keys on', () => {
+    it('runs in WAL mode with synchronous=NORMAL (FULL when durable) and foreign keys on', () => {
+      const durable = SqliteStore.open(dir, { durable: true });
+      assert.equal((durable as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true }), 2);
+      durable.close();
       const store = SqliteStore.open(dir);
       const db = (store as unknown as { db: Database.Database }).db;
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('synchronous', { simple: true }), 2);
+      assert.equal(db.pragma('synchronous', { simple: true }), 1);
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
       assert.ok((db.pragma('busy_timeout', { simple: true }) as number) > 0);
       store.close();

