@@ -1,8 +1,8 @@
 // Rough figures for the SQLite store (not a test): node --import=tsx provisioner/store/sqlite-store.bench.ts [count] [bytes]
 import fs from 'node:fs';
 import os from 'node:os';
-import { SqliteStore } from './sqlite-store.ts';
-import { makeBulkySystem } from './store-fixtures.ts';
+import { SqliteStore } from '../provisioner/store/sqlite-store.ts';
+import { makeBulkySystem } from '../provisioner/store/store-fixtures.ts';
 
 const count = Number(process.argv[2] ?? 10_000);
 const bytes = Number(process.argv[3] ?? 2048);
