@@ -10,6 +10,7 @@ import { silentLogger } from '../lib/log.ts';
 import { decodeMethodResponse, encodeMethodCall } from '../provisioner/protocol/xmlrpc.ts';
 import { summarise, type CpuProfile } from './cpu-profile-summary.ts';
 import { sourceFingerprint } from './source-fingerprint.ts';
+import { seedBenchProfile } from './bench-fixtures.ts';
 
 const N = Number(process.argv[2] ?? 10_000);
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -19,13 +20,7 @@ async function main(): Promise<void> {
   let body: Buffer;
   try {
     const inv = running.inventory;
-    const d = inv.newHandle('distro');
-    for (const [k, v] of [['name', 'bench-distro'], ['arch', 'x86_64'], ['breed', 'ubuntu'], ['kernel', '/srv/boot/bench/linux'], ['initrd', '/srv/boot/bench/initrd.gz']] as const) inv.modify('distro', d, k, v);
-    inv.save('distro', d);
-    const p = inv.newHandle('profile');
-    inv.modify('profile', p, 'name', 'bench-profile');
-    inv.modify('profile', p, 'distro', 'bench-distro');
-    inv.save('profile', p);
+    seedBenchProfile(inv);
     for (let i = 0; i < N; i++) {
       const hex = (x: number) => (x & 0xff).toString(16).padStart(2, '0');
       const h = inv.newHandle('system');

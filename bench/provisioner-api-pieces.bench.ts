@@ -16,6 +16,7 @@ import { stripNone } from '../provisioner/cobbler/python-values.ts';
 import { decodeMethodResponse, encodeMethodResponse, type XmlRpcValue } from '../provisioner/protocol/xmlrpc.ts';
 import type { ItemRecord } from '../provisioner/inventory/types.ts';
 import { sourceFingerprint } from './source-fingerprint.ts';
+import { seedBenchProfile } from './bench-fixtures.ts';
 
 const N = Number(process.argv[2] ?? 10_000);
 const RUNS = 5;
@@ -57,13 +58,7 @@ async function main(): Promise<void> {
   const running = await startProvisioner({ dataDir, httpPort: 0, adminPassword: 'bench', log: silentLogger });
   try {
     const inv = running.inventory;
-    const d = inv.newHandle('distro');
-    for (const [k, v] of [['name', 'bench-distro'], ['arch', 'x86_64'], ['breed', 'ubuntu'], ['kernel', '/srv/boot/bench/linux'], ['initrd', '/srv/boot/bench/initrd.gz']] as const) inv.modify('distro', d, k, v);
-    inv.save('distro', d);
-    const p = inv.newHandle('profile');
-    inv.modify('profile', p, 'name', 'bench-profile');
-    inv.modify('profile', p, 'distro', 'bench-distro');
-    inv.save('profile', p);
+    seedBenchProfile(inv);
 
     // The same writes as the API bench, minus HTTP and XML-RPC: what a create costs the inventory.
     const handles: string[] = [];
