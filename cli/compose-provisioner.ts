@@ -125,11 +125,20 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
       servers.push(x);
       xmlrpcUrl = `http://${host}:${(x.address() as AddressInfo).port}`;
     }
+    // Encode the stored records in the background so the first get_systems after a start
+    // is as fast as the next ones.
+    const warming = new AbortController();
+    const warmed = dispatcher.warm(warming.signal).catch((e: unknown) => {
+      log.warn('encoding the inventory ahead of time failed', { error: e instanceof Error ? e.message : String(e) });
+      return 0;
+    });
     return {
       url, apiUrl: `${url}/cobbler_api`, ...(xmlrpcUrl ? { xmlrpcUrl } : {}),
       ...(boot.generatedPassword ? { generatedPassword: boot.generatedPassword } : {}),
       inventory, dispatcher,
       async close() {
+        warming.abort();
+        await warmed;
         await Promise.all(servers.map(closeServer));
         store.close();
       },

@@ -56,6 +56,8 @@ describe('Orchestra walkthrough script (python3 xmlrpc.client)', function () {
     await srv.close();
     const again = await startProvisioner({ dataDir: srv.dataDir, httpPort: 0, log: silentLogger });
     try {
+      // Every stored record can be encoded ahead of the first listing (distro, profile, system).
+      assert.equal(await again.dispatcher.warm(new AbortController().signal), 3);
       const sys = await rpc(again.apiUrl, 'get_system', 'new-machine') as Record<string, any>;
       assert.equal(sys.interfaces.eth0.mac_address, '10:20:30:40:50:60');
       // The admin password set on first start still works; no new password was generated.

@@ -4,7 +4,8 @@ import { RackforgeError } from '../../lib/errors.ts';
 import type { MethodCall, XmlRpcValue, Fault } from '../protocol/xmlrpc.ts';
 import type { ApiContext } from './api-context.ts';
 import { toFault } from './faults.ts';
-import { buildMethodTable, newEncodedRecordCache, type Call, type MethodSpec } from './methods.ts';
+import { buildMethodTable, encodedRecord, newEncodedRecordCache, type Call, type MethodSpec } from './methods.ts';
+import { ITEM_TYPES } from '../inventory/types.ts';
 import { stripNone } from './python-values.ts';
 import { bindArgs } from './signature.ts';
 
@@ -12,6 +13,11 @@ export type Outcome = { value: XmlRpcValue } | { fault: Fault };
 
 export interface Dispatcher {
   call(call: MethodCall): Promise<Outcome>;
+  /**
+   * Encodes every stored record ahead of the first listing, a slice per event-loop turn so
+   * that calls keep being answered meanwhile. Resolves when done or when the signal aborts.
+   */
+  warm(signal: AbortSignal): Promise<number>;
   methods(): string[];
   table: ReadonlyMap<string, MethodSpec>;
 }
@@ -73,8 +79,22 @@ export function createDispatcher(ctx: ApiContext, opts: { readsNeedAuth?: () => 
     return invoke(name, params);
   }
 
+  async function warm(signal: AbortSignal): Promise<number> {
+    let count = 0;
+    for (const type of ITEM_TYPES) {
+      const records = ctx.inventory.list(type);
+      for (let i = 0; i < records.length; i += 100) {
+        if (signal.aborted) return count;
+        for (const r of records.slice(i, i + 100)) { encodedRecord(encoded, { ctx, privileged: false }, type, r); count++; }
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    return count;
+  }
+
   return {
     table,
+    warm,
     methods: () => [...table.keys()].sort(),
     async call(call: MethodCall): Promise<Outcome> {
       try {

@@ -100,28 +100,38 @@ function toValue(v: unknown): Value {
 /**
  * Encoded raw records, per record object: stores hand out the same frozen object until the
  * record changes, so the object itself is the cache key and a changed record misses.
- * One per dispatcher; privileged and public views apart (the public one has secrets masked).
+ * One per dispatcher. A record with no secret set looks the same to every caller and is kept
+ * once; one with a secret is kept twice, masked for callers without a token.
  */
-export interface EncodedRecordCache { privileged: WeakMap<ItemRecord, XmlRpcEncoded>; public: WeakMap<ItemRecord, XmlRpcEncoded> }
+export interface EncodedRecordCache { shared: WeakMap<ItemRecord, XmlRpcEncoded>; privileged: WeakMap<ItemRecord, XmlRpcEncoded>; public: WeakMap<ItemRecord, XmlRpcEncoded> }
 
 export function newEncodedRecordCache(): EncodedRecordCache {
-  return { privileged: new WeakMap(), public: new WeakMap() };
+  return { shared: new WeakMap(), privileged: new WeakMap(), public: new WeakMap() };
+}
+
+const SECRET_FIELDS = Object.fromEntries(ITEM_TYPES.map((t) => [t, FIELDS[t].filter((f) => f.secret).map((f) => f.name)])) as Record<ItemType, string[]>;
+
+function holdsSecret(type: ItemType, record: ItemRecord): boolean {
+  return SECRET_FIELDS[type].some((f) => record[f] !== '' && record[f] !== undefined && record[f] !== null);
+}
+
+/** The encoded raw view of a stored record, from the cache or encoded now and kept. */
+export function encodedRecord(cache: EncodedRecordCache, call: Pick<Call, 'ctx' | 'privileged'>, type: ItemType, record: ItemRecord): XmlRpcEncoded {
+  const map = !holdsSecret(type, record) ? cache.shared : call.privileged ? cache.privileged : cache.public;
+  let hit = map.get(record);
+  if (!hit) {
+    hit = new XmlRpcEncoded(encodeValue(stripNone(presentFresh(call, type, record, {}))));
+    map.set(record, hit);
+  }
+  return hit;
 }
 
 function present(call: Call, type: ItemType, record: ItemRecord, opts: { flatten?: boolean; resolved?: boolean } = {}): unknown {
-  if (!opts.flatten && !opts.resolved && Object.isFrozen(record)) {
-    const cache = call.privileged ? call.encoded.privileged : call.encoded.public;
-    let hit = cache.get(record);
-    if (!hit) {
-      hit = new XmlRpcEncoded(encodeValue(stripNone(presentFresh(call, type, record, opts))));
-      cache.set(record, hit);
-    }
-    return hit;
-  }
+  if (!opts.flatten && !opts.resolved && Object.isFrozen(record)) return encodedRecord(call.encoded, call, type, record);
   return presentFresh(call, type, record, opts);
 }
 
-function presentFresh(call: Call, type: ItemType, record: ItemRecord, opts: { flatten?: boolean; resolved?: boolean }): Record<string, unknown> {
+function presentFresh(call: Pick<Call, 'ctx' | 'privileged'>, type: ItemType, record: ItemRecord, opts: { flatten?: boolean; resolved?: boolean }): Record<string, unknown> {
   const r: ItemRecord = opts.resolved ? call.ctx.inventory.resolved(type, record) : record;
   const wire = call.privileged ? toWire(type, r) : redactSecrets(type, toWire(type, r));
   const out: Record<string, unknown> = opts.flatten ? flatten(wire) : wire;
