@@ -61,7 +61,13 @@ export function cobblerApiRouter(opts: { dispatcher: Dispatcher; log: Logger; ma
       res.send(encodeFault(toFault(new RackforgeError('XMLRPC_MALFORMED', `malformed XML-RPC request: ${msg}`))));
       return;
     }
+    const started = process.hrtime.bigint();
     const outcome = await opts.dispatcher.call(call);
+    // Method and outcome only: arguments can hold passwords and tokens.
+    opts.log.debug('xml-rpc call', {
+      method: call.methodName, ms: Number(process.hrtime.bigint() - started) / 1e6,
+      ...('fault' in outcome ? { fault: outcome.fault.faultString.slice(0, 200) } : {}), remote: req.socket.remoteAddress,
+    });
     if ('fault' in outcome) { res.send(encodeFault(outcome.fault)); return; }
     // Large listings are mostly pre-encoded records: write the pieces, never one 70 MB string.
     const parts = encodeMethodResponseBytes(outcome.value);
