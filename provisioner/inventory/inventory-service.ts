@@ -145,10 +145,10 @@ export class InventoryService {
       throw new RackforgeError('ITEM_INVALID_FIELD', `${type} has no name; set 'name' before saving`, { field: 'name' });
     }
     const renamedFrom = !current.isNew && current.originalName !== record.name ? current.originalName : undefined;
-    if ((current.isNew || editmode === 'new' || renamedFrom) && this.get(type, record.name) && (current.isNew || renamedFrom)) {
-      throw new RackforgeError('ITEM_EXISTS', "An object already exists with that name. Try 'edit'?", { type, name: record.name });
-    }
-    if (editmode === 'new' && !current.isNew && this.get(type, record.name) && !renamedFrom) {
+    // The name may already be taken only by the object itself, saved as an edit (Cobbler's
+    // editmode "new" refuses even that).
+    const taken = this.get(type, record.name) !== undefined;
+    if (taken && (current.isNew || renamedFrom !== undefined || editmode === 'new')) {
       throw new RackforgeError('ITEM_EXISTS', "An object already exists with that name. Try 'edit'?", { type, name: record.name });
     }
     const saved = this.persist(type, record, renamedFrom);
