@@ -1,7 +1,8 @@
 // The composition root of the provisioner: reads nothing itself, gets every choice as an
 // argument, wires store → inventory → API → HTTP, and hands back what it started.
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { systemClock, cryptoRandom, type Clock, type Random } from '../lib/clock.ts';
@@ -30,6 +31,8 @@ export interface ProvisionerOptions {
   httpPort: number;
   /** Cobbler's own XML-RPC port (25151) in addition, when given. */
   xmlrpcPort?: number;
+  /** The same app over TLS (Ansible's Cobbler modules default to https on 443). PEM texts. */
+  https?: { port: number; cert: string; key: string };
   adminPassword?: string;
   /** fsync every store commit (survives power loss, ~5x slower saves); default: safe against kill -9. */
   durableCommits?: boolean;
@@ -44,6 +47,7 @@ export interface RunningProvisioner {
   url: string;
   apiUrl: string;
   xmlrpcUrl?: string;
+  httpsUrl?: string;
   /** Set only on the first start without RACKFORGE_ADMIN_PASSWORD: to be shown once. */
   generatedPassword?: string;
   inventory: InventoryService;
@@ -51,9 +55,10 @@ export interface RunningProvisioner {
   close(): Promise<void>;
 }
 
-function listen(app: ReturnType<typeof createHttpApp>, host: string, port: number): Promise<Server> {
+function listen(app: ReturnType<typeof createHttpApp>, host: string, port: number, tls?: { cert: string; key: string }): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, app) : createHttpServer(app);
+    server.listen(port, host);
     server.once('listening', () => resolve(server));
     server.once('error', (e: NodeJS.ErrnoException) => reject(
       new RackforgeError('CONFIG_INVALID', e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : `cannot listen on ${host}:${port}: ${e.message}`)));
@@ -115,10 +120,17 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
 
   const servers: Server[] = [];
   try {
-    const main = await listen(createHttpApp({ dispatcher, log, ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}) }), host, opts.httpPort);
+    const app = createHttpApp({ dispatcher, log, ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}) });
+    const main = await listen(app, host, opts.httpPort);
     servers.push(main);
     const port = (main.address() as AddressInfo).port;
     const url = `http://${host}:${port}`;
+    let httpsUrl: string | undefined;
+    if (opts.https) {
+      const s = await listen(app, host, opts.https.port, opts.https);
+      servers.push(s);
+      httpsUrl = `https://${host}:${(s.address() as AddressInfo).port}`;
+    }
     let xmlrpcUrl: string | undefined;
     if (opts.xmlrpcPort !== undefined) {
       const x = await listen(createXmlrpcPortApp({ dispatcher, log }), host, opts.xmlrpcPort);
@@ -133,7 +145,7 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
       return 0;
     });
     return {
-      url, apiUrl: `${url}/cobbler_api`, ...(xmlrpcUrl ? { xmlrpcUrl } : {}),
+      url, apiUrl: `${url}/cobbler_api`, ...(xmlrpcUrl ? { xmlrpcUrl } : {}), ...(httpsUrl ? { httpsUrl } : {}),
       ...(boot.generatedPassword ? { generatedPassword: boot.generatedPassword } : {}),
       inventory, dispatcher,
       async close() {

@@ -1,5 +1,6 @@
 // `rackforge serve` and `rackforge start`: read options and environment, start the
 // provisioner, print where it is, and run until SIGINT/SIGTERM.
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveDataDir } from './session.ts';
 import { RackforgeError } from '../lib/errors.ts';
@@ -14,6 +15,9 @@ const SERVE_OPTIONS: OptionSpec[] = [
   { flag: 'host', key: 'host', kind: 'string', metavar: 'ADDR', help: 'address to listen on (default 127.0.0.1)' },
   { flag: 'http-port', key: 'http_port', kind: 'string', metavar: 'N', help: 'HTTP port for /cobbler_api and boot files (default 5080; 0 = any free port)' },
   { flag: 'xmlrpc-port', key: 'xmlrpc_port', kind: 'string', metavar: 'N', help: "also serve XML-RPC on Cobbler's own port, e.g. 25151" },
+  { flag: 'https-port', key: 'https_port', kind: 'string', metavar: 'N', help: 'also serve over TLS on this port (needs --tls-cert and --tls-key)' },
+  { flag: 'tls-cert', key: 'tls_cert', kind: 'string', metavar: 'FILE', help: 'PEM certificate (chain) for --https-port' },
+  { flag: 'tls-key', key: 'tls_key', kind: 'string', metavar: 'FILE', help: 'PEM private key for --https-port' },
   { flag: 'durable-commits', key: 'durable', kind: 'boolean', help: 'fsync every store commit, so answered writes survive a power cut (saves are ~5x slower)' },
   { flag: 'require-auth-for-reads', key: 'auth_reads', kind: 'boolean', help: 'close the read methods Cobbler leaves open (get_*, find_*, get_settings) to callers without a token' },
   { flag: 'log-level', key: 'log_level', kind: 'string', choices: ['debug', 'info', 'warn', 'error'], help: 'log verbosity (default info)' },
@@ -24,6 +28,23 @@ function port(text: string | undefined, fallback: number, flag: string): number 
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) > 65535) throw new RackforgeError('CLI_USAGE', `--${flag} must be a port number 0-65535, got '${text}'`);
   return Number(text);
+}
+
+function readPem(path: unknown, flag: string): string {
+  if (typeof path !== 'string') throw new RackforgeError('CLI_USAGE', `--https-port needs --${flag} FILE`);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new RackforgeError('CLI_USAGE', `--${flag} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
+function httpsOption(o: Record<string, unknown>): { https?: { port: number; cert: string; key: string } } {
+  if (o.https_port === undefined) {
+    if (o.tls_cert !== undefined || o.tls_key !== undefined) throw new RackforgeError('CLI_USAGE', '--tls-cert and --tls-key are used with --https-port');
+    return {};
+  }
+  return { https: { port: port(o.https_port as string, 0, 'https-port'), cert: readPem(o.tls_cert, 'tls-cert'), key: readPem(o.tls_key, 'tls-key') } };
 }
 
 function waitForSignal(): Promise<string> {
@@ -54,6 +75,7 @@ async function serveUntilSignal(argv: string[], io: CliIo, command: string): Pro
     ...(io.env.RACKFORGE_ADMIN_PASSWORD ? { adminPassword: io.env.RACKFORGE_ADMIN_PASSWORD } : {}),
     ...(o.auth_reads ? { settings: { auth_required_for_reads: true } } : {}),
     ...(o.durable ? { durableCommits: true } : {}),
+    ...httpsOption(o),
     log,
   });
   if (running.generatedPassword) {
@@ -62,6 +84,7 @@ async function serveUntilSignal(argv: string[], io: CliIo, command: string): Pro
   }
   io.out(`store: ${dataDir ? join(dataDir, 'rackforge.db') : 'in memory'}`);
   io.out(`Cobbler API: ${running.apiUrl}`);
+  if (running.httpsUrl) io.out(`Cobbler API (TLS): ${running.httpsUrl}/cobbler_api`);
   if (running.xmlrpcUrl) io.out(`Cobbler API (XML-RPC port): ${running.xmlrpcUrl}/`);
   io.out(`rackforge listening on ${running.url}`);
   const sig = await waitForSignal();

@@ -16,6 +16,7 @@ const DEBIAN = {
   test: [
     ['python3', "Debian's python3 runs the Cobbler client scripts in the tests"],
     ['ansible', 'the real community.general Cobbler module and inventory plugin are tested against the API'],
+    ['openssl', 'the HTTPS tests make a throwaway certificate'],
   ],
 };
 
