@@ -174,7 +174,7 @@ function paged(call: Call, type: ItemType, criteria: unknown, sortField: unknown
   };
 }
 
-function loginWith(call: Call, user: unknown, password: unknown): string {
+async function loginWith(call: Call, user: unknown, password: unknown): Promise<string> {
   const u = typeof user === 'string' ? user : '';
   const p = typeof password === 'string' ? password : '';
   const fail = () => new RackforgeError('API_LOGIN_FAILED', `login failed (${u})`);
@@ -185,9 +185,14 @@ function loginWith(call: Call, user: unknown, password: unknown): string {
     return call.ctx.sessions.issue(DIRECT_USER);
   }
   const record = call.ctx.inventory.store.getUser(u);
-  if (!record || !verifyPassword(p, record.passwordHash)) throw fail();
+  // An unknown user costs the same scrypt as a wrong password, so timing does not tell them apart.
+  const ok = await verifyPassword(p, record?.passwordHash ?? UNKNOWN_USER_HASH);
+  if (!record || !ok) throw fail();
   return call.ctx.sessions.issue(u);
 }
+
+/** Same parameters as real hashes; matches no password (its hash is all zeros). */
+const UNKNOWN_USER_HASH = `scrypt$16384$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
 
 function timingSafeStringEqual(a: string, b: string): boolean {
   let diff = a.length ^ b.length;
