@@ -27,11 +27,3 @@ export function parseIpv4(text: string): Ipv4 {
 export function isIpv4(text: string): boolean {
   try { parseIpv4(text); return true; } catch { return false; }
 }
-
-export function ipv4ToInt(ip: Ipv4): number {
-  return ip.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
-}
-
-export function intToIpv4(n: number): Ipv4 {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.') as Ipv4;
-}

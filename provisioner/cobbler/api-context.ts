@@ -5,8 +5,6 @@ import type { EventLog } from './events.ts';
 import type { TokenSessions } from './sessions.ts';
 import type { TemplateStore } from '../templates/template-store.ts';
 
-export interface SyncReport { lines: string[] }
-
 export interface ApiContext {
   inventory: InventoryService;
   /** Autoinstall templates and snippets, by relative name. */
