@@ -1,7 +1,7 @@
 // The API over TLS, as Ansible's Cobbler modules use it by default (use_ssl: true).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +35,25 @@ t = s.login("cobbler", "pw")
 print(len(t), s.token_check(t), s.get_systems(), s.version())
 `);
     assert.equal(out.trim(), '36 True [] 3.307');
+  });
+
+  it("serves Ansible's cobbler_system with its defaults (use_ssl, validate_certs) when the CA is trusted", async () => {
+    const port = new URL(srv.httpsUrl!).port;
+    const play = join(dir, 'tls.yml');
+    writeFileSync(play, [
+      '- hosts: localhost', '  connection: local', '  gather_facts: false', '  tasks:',
+      '    - name: query over TLS', '      community.general.cobbler_system:', '        host: 127.0.0.1', `        port: ${port}`,
+      '        username: cobbler', '        password: pw', '        state: query', '',
+    ].join('\n'));
+    const { stdout } = await run('/usr/bin/ansible-playbook', ['-i', 'localhost,', play], {
+      env: { ...process.env, SSL_CERT_FILE: cert, ANSIBLE_HOME: join(dir, 'ah'), ANSIBLE_LOCAL_TEMP: join(dir, 'at'), ANSIBLE_NOCOLOR: '1',
+        ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_STDOUT_CALLBACK: 'ansible.posix.json', ANSIBLE_LOCALHOST_WARNING: 'false',
+        ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false', NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
+      timeout: 120_000,
+    });
+    const result = JSON.parse(stdout).plays[0].tasks[0].hosts.localhost;
+    assert.equal(result.failed, undefined, JSON.stringify(result));
+    assert.deepEqual(result.systems, []);
   });
 
   it('is refused by a client that does not trust the certificate', async () => {
