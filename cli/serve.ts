@@ -47,9 +47,20 @@ function httpsOption(o: Record<string, unknown>): { https?: { port: number; cert
   return { https: { port: port(o.https_port as string, 0, 'https-port'), cert: readPem(o.tls_cert, 'tls-cert'), key: readPem(o.tls_key, 'tls-key') } };
 }
 
-function waitForSignal(): Promise<string> {
+/**
+ * Resolves on SIGINT/SIGTERM. Under `npx`/`npm exec` also when npm goes away: npm exec does
+ * not pass SIGTERM on to its child, and a server must not outlive the command that started it.
+ */
+function waitForSignal(underNpm: boolean): Promise<string> {
   return new Promise((res) => {
-    const done = (sig: string) => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); res(sig); };
+    const parent = process.ppid;
+    const watch = underNpm ? setInterval(() => { if (process.ppid !== parent) done('parent exited'); }, 500) : undefined;
+    watch?.unref();
+    const done = (why: string) => {
+      if (watch) clearInterval(watch);
+      process.off('SIGINT', onInt); process.off('SIGTERM', onTerm);
+      res(why);
+    };
     const onInt = () => done('SIGINT');
     const onTerm = () => done('SIGTERM');
     process.on('SIGINT', onInt);
@@ -87,7 +98,7 @@ async function serveUntilSignal(argv: string[], io: CliIo, command: string): Pro
   if (running.httpsUrl) io.out(`Cobbler API (TLS): ${running.httpsUrl}/cobbler_api`);
   if (running.xmlrpcUrl) io.out(`Cobbler API (XML-RPC port): ${running.xmlrpcUrl}/`);
   io.out(`rackforge listening on ${running.url}`);
-  const sig = await waitForSignal();
+  const sig = await waitForSignal(io.env.npm_command === 'exec');
   io.err(`${sig}: shutting down`);
   await running.close();
   return 0;
