@@ -72,8 +72,9 @@ export function createDispatcher(ctx: ApiContext, opts: { readsNeedAuth?: () => 
     if (name === 'system.multicall') return multicall(params);
     if (name === 'system.listMethods') return [...table.keys(), 'system.listMethods', 'system.methodHelp', 'system.multicall'].sort();
     if (name === 'system.methodHelp') {
-      const spec = table.get(String(params[0]));
-      if (!spec) throw new RackforgeError('API_UNKNOWN_METHOD', `unknown remote method '${String(params[0])}'`);
+      const name = typeof params[0] === 'string' ? params[0] : '';
+      const spec = table.get(name);
+      if (!spec) throw new RackforgeError('API_UNKNOWN_METHOD', typeof params[0] === 'string' ? `unknown remote method '${name}'` : 'system.methodHelp takes a method name (string)');
       return `${spec.signature.method}(${spec.signature.params.map((p) => p.name).join(', ')}): ${spec.help}`;
     }
     return invoke(name, params);

@@ -19,7 +19,7 @@ export function toFault(err: unknown): Fault {
     return { faultCode: 1, faultString: `<class 'cobbler.cexceptions.CX'>:${pyRepr(err.message)}` };
   }
   // Anything else is a bug on our side: say so without leaking internals.
-  return { faultCode: 1, faultString: `<class 'cobbler.cexceptions.CX'>:${pyRepr('internal error: ' + (err instanceof Error ? err.message : String(err)))}` };
+  return { faultCode: 1, faultString: `<class 'cobbler.cexceptions.CX'>:${pyRepr('internal error: ' + (err instanceof Error ? err.message : typeof err === 'string' ? err : 'unknown failure'))}` };
 }
 
 /** What the CLI shows: the text after the class prefix, unquoted. */

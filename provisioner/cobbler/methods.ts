@@ -53,7 +53,7 @@ function str(v: unknown, what: string): string {
 }
 
 function itemType(v: unknown): ItemType {
-  if (!isItemType(v)) throw new RackforgeError('API_ARGUMENTS', `internal error, collection name ${String(v)} not supported`);
+  if (!isItemType(v)) throw new RackforgeError('API_ARGUMENTS', `internal error, collection name ${typeof v === 'string' ? v : describe(v)} not supported`);
   return v;
 }
 
