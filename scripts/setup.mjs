@@ -17,6 +17,7 @@ const DEBIAN = {
     ['python3', "Debian's python3 runs the Cobbler client scripts in the tests"],
     ['ansible', 'the real community.general Cobbler module and inventory plugin are tested against the API'],
     ['openssl', 'the HTTPS tests make a throwaway certificate'],
+    ['curl', "curl's TFTP client is a real peer for the TFTP codec tests"],
   ],
 };
 
