@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { DecodeError } from '../../lib/errors.ts';
 import {
