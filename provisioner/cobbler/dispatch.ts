@@ -3,7 +3,7 @@
 import { RackforgeError } from '../../lib/errors.ts';
 import type { MethodCall, XmlRpcValue, Fault } from '../protocol/xmlrpc.ts';
 import type { ApiContext } from './api-context.ts';
-import { toFault } from './faults.ts';
+import { PythonTypeError, toFault } from './faults.ts';
 import { buildMethodTable, encodedRecord, newEncodedRecordCache, type Call, type MethodSpec } from './methods.ts';
 import { ITEM_TYPES } from '../inventory/types.ts';
 import { stripNone } from './python-values.ts';
@@ -101,7 +101,7 @@ export function createDispatcher(ctx: ApiContext, opts: { readsNeedAuth?: () => 
       try {
         return { value: await route(call.methodName, call.params) };
       } catch (err) {
-        if (!(err instanceof RackforgeError) && !(err instanceof Error && err.constructor.name === 'PythonTypeError')) {
+        if (!(err instanceof RackforgeError) && !(err instanceof PythonTypeError)) {
           ctx.log.error('remote method failed unexpectedly', { method: call.methodName, error: err instanceof Error ? err.stack ?? err.message : String(err) });
         }
         return { fault: toFault(err) };

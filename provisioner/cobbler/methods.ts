@@ -1,7 +1,7 @@
 // The Cobbler 3.3 remote surface, generated from a type × verb table plus the generic calls.
 // Each entry: a Python-style signature (arity, defaults, TypeError texts), who may call it,
 // and a handler on the ApiContext. The same table feeds system.listMethods and docs/api.md.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { RackforgeError } from '../../lib/errors.ts';
 import { verifyPassword } from '../auth/password.ts';
 import { ITEM_TYPES, isItemType, type ItemRecord, type ItemType, type Value } from '../inventory/types.ts';
@@ -9,7 +9,7 @@ import { toWire, redactSecrets } from '../inventory/record.ts';
 import { flatten } from '../inventory/blend.ts';
 import { setOwn } from '../inventory/convert.ts';
 import { SECRET_SETTINGS } from '../inventory/settings.ts';
-import { ARCHS, BREEDS, BOOT_LOADERS, FIELDS } from '../inventory/fields.ts';
+import { ARCHS, BREEDS, BOOT_LOADERS, FIELDS, secretFields } from '../inventory/fields.ts';
 import { XmlRpcDouble, XmlRpcEncoded, encodeValue } from '../protocol/xmlrpc.ts';
 import type { ApiContext } from './api-context.ts';
 import { parseSignature, type Signature } from './signature.ts';
@@ -109,10 +109,8 @@ export function newEncodedRecordCache(): EncodedRecordCache {
   return { shared: new WeakMap(), privileged: new WeakMap(), public: new WeakMap() };
 }
 
-const SECRET_FIELDS = Object.fromEntries(ITEM_TYPES.map((t) => [t, FIELDS[t].filter((f) => f.secret).map((f) => f.name)])) as Record<ItemType, string[]>;
-
 function holdsSecret(type: ItemType, record: ItemRecord): boolean {
-  return SECRET_FIELDS[type].some((f) => record[f] !== '' && record[f] !== undefined && record[f] !== null);
+  return secretFields(type).some((f) => record[f] !== '' && record[f] !== undefined && record[f] !== null);
 }
 
 /** The encoded raw view of a stored record, from the cache or encoded now and kept. */
@@ -181,7 +179,7 @@ async function loginWith(call: Call, user: unknown, password: unknown): Promise<
   if (u === '') {
     // Cobbler's local shared secret. An unset or empty secret never matches (CVE-2024-47533).
     const secret = call.ctx.sharedSecret;
-    if (!secret || p.length !== secret.length || !timingSafeStringEqual(p, secret)) throw fail();
+    if (!secret || Buffer.byteLength(p) !== Buffer.byteLength(secret) || !timingSafeEqual(Buffer.from(p), Buffer.from(secret))) throw fail();
     return call.ctx.sessions.issue(DIRECT_USER);
   }
   const record = call.ctx.inventory.store.getUser(u);
@@ -194,11 +192,6 @@ async function loginWith(call: Call, user: unknown, password: unknown): Promise<
 /** Same parameters as real hashes; matches no password (its hash is all zeros). */
 const UNKNOWN_USER_HASH = `scrypt$16384$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
 
-function timingSafeStringEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
-  return diff === 0;
-}
 
 function randomMac(): string {
   // KVM/QEMU's locally administered prefix, as Cobbler's get_random_mac for virt types.

@@ -3,7 +3,7 @@
 // first, then the other fields, send interface fields to the named interface, then save.
 import { RackforgeError } from '../../lib/errors.ts';
 import type { InventoryService } from '../inventory/inventory-service.ts';
-import { INTERFACE_SQUASHED, squashInterfaceKey } from '../inventory/fields.ts';
+import { INTERFACE_SQUASHED, fieldSpec, squashInterfaceKey } from '../inventory/fields.ts';
 import { inputStringOrDict } from '../inventory/convert.ts';
 import type { ItemType, Value } from '../inventory/types.ts';
 import { truthy } from './python-values.ts';
@@ -11,7 +11,6 @@ import { truthy } from './python-values.ts';
 const PRIORITY = ['name', 'parent', 'distro', 'profile', 'image'];
 /** CLI option names that are not fields but instructions. */
 const CONTROL = new Set(['interface', 'delete_interface', 'rename_interface', 'in_place', 'newname', 'recursive', 'clobber']);
-const IN_PLACE_DICTS = new Set(['kernel_options', 'kernel_options_post', 'autoinstall_meta', 'template_files', 'boot_files', 'fetchable_files', 'mgmt_parameters']);
 
 export function xapiObjectEdit(inv: InventoryService, type: ItemType, name: string, editType: string, attrs: Record<string, Value>): boolean {
   const objectName = typeof attrs.name === 'string' && attrs.name !== '' ? attrs.name : name;
@@ -55,7 +54,7 @@ export function xapiObjectEdit(inv: InventoryService, type: ItemType, name: stri
     if (CONTROL.has(key)) continue;
     const value = attrs[key]!;
     if (type === 'system' && squashInterfaceKey(key) in INTERFACE_SQUASHED) { nicFields[key] = value; continue; }
-    const finalValue = truthy(attrs.in_place) && IN_PLACE_DICTS.has(key) ? mergeInPlace(inv, type, handle, key, value) : value;
+    const finalValue = truthy(attrs.in_place) && fieldSpec(type, key)?.kind === 'dict' ? mergeInPlace(inv, type, handle, key, value) : value;
     if (!inv.modify(type, handle, key, finalValue)) {
       throw new RackforgeError('ITEM_UNKNOWN_FIELD', `${type} has no field '${key}'`, { field: key });
     }

@@ -350,6 +350,13 @@ export function storedFields(type: ItemType): readonly FieldSpec[] {
   return FIELDS[type].filter((f) => f.kind !== 'alias');
 }
 
+const SECRETS = Object.fromEntries(Object.entries(FIELDS).map(([t, specs]) => [t, specs.filter((f) => f.secret).map((f) => f.name)])) as unknown as Record<ItemType, readonly string[]>;
+
+/** Fields whose values only callers with a live token may see (power_pass). */
+export function secretFields(type: ItemType): readonly string[] {
+  return SECRETS[type];
+}
+
 /** Keys of the raw to_dict shape, in Cobbler's order (aliases last). */
 export function wireKeys(type: ItemType): string[] {
   return FIELDS[type].map((f) => f.name);

@@ -1,7 +1,7 @@
 // The raw to_dict() shape Cobbler 3.3.7 returns from get_<T>/find_<T>: exactly the table's
 // keys in Cobbler's order, missing fields filled with defaults, the read-only aliases
 // (`kickstart` = autoinstall, `ks_meta` = autoinstall_meta) appended, nothing else.
-import { FIELDS, INTERFACE_FIELDS } from './fields.ts';
+import { FIELDS, INTERFACE_FIELDS, secretFields } from './fields.ts';
 import { isDict } from './convert.ts';
 import type { InterfaceRecord, ItemRecord, ItemType, Value } from './types.ts';
 
@@ -51,8 +51,8 @@ export const REDACTED = '';
 export function redactSecrets(type: ItemType, record: ItemRecord | WireRecord): WireRecord {
   // Secret fields are top-level scalars: a shallow copy is enough, and cheap for 10k systems.
   const out: WireRecord = { ...record };
-  for (const f of FIELDS[type]) {
-    if (f.secret && f.name in out && out[f.name] !== '') out[f.name] = REDACTED;
+  for (const name of secretFields(type)) {
+    if (name in out && out[name] !== '') out[name] = REDACTED;
   }
   return out;
 }
