@@ -27,3 +27,13 @@ export function parseIpv4(text: string): Ipv4 {
 export function isIpv4(text: string): boolean {
   try { parseIpv4(text); return true; } catch { return false; }
 }
+
+/** The address as an unsigned 32-bit number (for ranges and ordering). */
+export function ipv4ToInt(ip: string): number {
+  const p = parseIpv4(ip).split('.').map(Number) as [number, number, number, number];
+  return ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3];
+}
+
+export function intToIpv4(n: number): Ipv4 {
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.') as Ipv4;
+}

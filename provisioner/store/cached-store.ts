@@ -5,7 +5,8 @@
 // Records are the underlying store's frozen objects, so they can be shared as they are.
 import type { ItemRecord, ItemType, RefField, SystemKey } from '../inventory/types.ts';
 import { compareNames } from './record-index.ts';
-import type { Store, UserRecord } from './store.ts';
+import type { BootEventQuery, LeaseRecord, Store, UserRecord } from './store.ts';
+import type { BootEvent } from '../boot/boot-events.ts';
 
 interface TypeCache { byName: Map<string, ItemRecord>; sorted: ItemRecord[] | null }
 
@@ -76,5 +77,14 @@ export class CachedStore implements Store {
   getUser(name: string): UserRecord | undefined { return this.inner.getUser(name); }
   putUser(user: UserRecord): void { this.inner.putUser(user); }
   listUsers(): string[] { return this.inner.listUsers(); }
+  getLease(ip: string): LeaseRecord | undefined { return this.inner.getLease(ip); }
+  listLeases(): LeaseRecord[] { return this.inner.listLeases(); }
+  putLease(lease: LeaseRecord): void { this.inner.putLease(lease); }
+  deleteLease(ip: string): boolean { return this.inner.deleteLease(ip); }
+  appendBootEvent(event: BootEvent): void { this.inner.appendBootEvent(event); }
+  listBootEvents(query: BootEventQuery): BootEvent[] { return this.inner.listBootEvents(query); }
+  getInstallToken(system: string): string | undefined { return this.inner.getInstallToken(system); }
+  putInstallToken(system: string, token: string): void { this.inner.putInstallToken(system, token); }
+  deleteInstallToken(system: string): boolean { return this.inner.deleteInstallToken(system); }
   close(): void { this.types.clear(); this.inner.close(); }
 }

@@ -8,7 +8,9 @@ import { ITEM_TYPES } from '../inventory/types.ts';
 import type { ItemRecord, ItemType, RefField, SystemKey } from '../inventory/types.ts';
 import { checkStorable, compareNames, normalizeKeyValue, selectRefs, selectSystemKeys } from './record-index.ts';
 import type { RefEntry, SystemKeyEntry } from './record-index.ts';
-import type { Store, UserRecord } from './store.ts';
+import type { BootEventQuery, LeaseRecord, Store, UserRecord } from './store.ts';
+import type { BootEvent } from '../boot/boot-events.ts';
+import { ipv4ToInt } from '../../lib/ids.ts';
 import { assertSynchronous } from './sync-only.ts';
 import { deepFreeze } from './deep-freeze.ts';
 
@@ -27,6 +29,9 @@ interface State {
   uids: Map<string, string>;
   users: Map<string, Readonly<UserRecord>>;
   lastModified: number;
+  leases: Map<number, Readonly<LeaseRecord>>;
+  bootEvents: Readonly<BootEvent>[];
+  tokens: Map<string, string>;
 }
 
 export interface MemoryStoreOptions {
@@ -40,6 +45,9 @@ export class MemoryStore implements Store {
     uids: new Map(),
     users: new Map(),
     lastModified: 0,
+    leases: new Map(),
+    bootEvents: [],
+    tokens: new Map(),
   };
   private readonly clock: Clock;
 
@@ -157,6 +165,47 @@ export class MemoryStore implements Store {
     return [...this.state.users.keys()].sort(compareNames);
   }
 
+  getLease(ip: string): LeaseRecord | undefined {
+    const l = this.state.leases.get(ipv4ToInt(ip));
+    return l ? structuredClone(l) : undefined;
+  }
+
+  listLeases(): LeaseRecord[] {
+    return [...this.state.leases.entries()].sort(([a], [b]) => a - b).map(([, l]) => structuredClone(l));
+  }
+
+  putLease(lease: LeaseRecord): void {
+    this.state.leases.set(ipv4ToInt(lease.ip), JSON.parse(JSON.stringify(lease)) as LeaseRecord);
+  }
+
+  deleteLease(ip: string): boolean {
+    return this.state.leases.delete(ipv4ToInt(ip));
+  }
+
+  appendBootEvent(event: BootEvent): void {
+    const e: BootEvent = JSON.parse(JSON.stringify(event)) as BootEvent;
+    if (e.mac !== undefined) e.mac = e.mac.toLowerCase();
+    this.state.bootEvents.push(e);
+  }
+
+  listBootEvents(q: BootEventQuery): BootEvent[] {
+    const mac = q.mac?.toLowerCase();
+    const hits = this.state.bootEvents.filter((e) => (q.system === undefined || e.system === q.system) && (mac === undefined || e.mac === mac));
+    return (q.limit !== undefined && q.limit >= 0 ? hits.slice(Math.max(0, hits.length - q.limit)) : hits).map((e) => ({ ...e }));
+  }
+
+  getInstallToken(system: string): string | undefined {
+    return this.state.tokens.get(system);
+  }
+
+  putInstallToken(system: string, token: string): void {
+    this.state.tokens.set(system, token);
+  }
+
+  deleteInstallToken(system: string): boolean {
+    return this.state.tokens.delete(system);
+  }
+
   close(): void {
     // Nothing to release.
   }
@@ -171,6 +220,9 @@ export class MemoryStore implements Store {
       uids: new Map(this.state.uids),
       users: new Map(this.state.users),
       lastModified: this.state.lastModified,
+      leases: new Map(this.state.leases),
+      bootEvents: [...this.state.bootEvents],
+      tokens: new Map(this.state.tokens),
     };
   }
 }

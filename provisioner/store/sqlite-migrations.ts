@@ -61,6 +61,36 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'leases, boot events, install tokens',
+    up: (db) => {
+      db.exec(`
+        -- One row per address: the primary key is what makes "one address, one holder" hold
+        -- whatever the process does, kill -9 included.
+        CREATE TABLE leases (
+          ip_num     INTEGER PRIMARY KEY,   -- the address as a 32-bit number, for numeric order
+          data       TEXT NOT NULL          -- the LeaseRecord as JSON text
+        );
+
+        CREATE TABLE boot_events (
+          id     INTEGER PRIMARY KEY AUTOINCREMENT,
+          at     REAL NOT NULL,
+          kind   TEXT NOT NULL,
+          mac    TEXT,                      -- lower-cased
+          system TEXT,
+          ip     TEXT,
+          detail TEXT NOT NULL
+        );
+        CREATE INDEX boot_events_by_mac ON boot_events (mac, id);
+        CREATE INDEX boot_events_by_system ON boot_events (system, id);
+
+        CREATE TABLE install_tokens (
+          system TEXT PRIMARY KEY,
+          token  TEXT NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

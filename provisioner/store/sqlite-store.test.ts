@@ -104,7 +104,7 @@ describe('SqliteStore', () => {
       const db = raw(dir);
       assert.equal(schemaVersion(db), MIGRATIONS.length);
       const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['item_refs', 'items', 'meta', 'system_keys', 'users']);
+      assert.deepEqual(tables, ['boot_events', 'install_tokens', 'item_refs', 'items', 'leases', 'meta', 'sqlite_sequence', 'system_keys', 'users']);
       db.close();
     });
 

@@ -13,7 +13,9 @@ import { checkStorable, normalizeKeyValue, selectRefs, selectSystemKeys } from '
 import { applyMigrations } from './sqlite-migrations.ts';
 import type { RefEntry, SystemKeyEntry } from './record-index.ts';
 import { deepFreeze } from './deep-freeze.ts';
-import type { Store, UserRecord } from './store.ts';
+import type { BootEventQuery, LeaseRecord, Store, UserRecord } from './store.ts';
+import type { BootEvent } from '../boot/boot-events.ts';
+import { ipv4ToInt } from '../../lib/ids.ts';
 import { assertSynchronous } from './sync-only.ts';
 
 export const DB_FILE = 'rackforge.db';
@@ -49,6 +51,18 @@ export const SQL = {
     'INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?) ' +
     'ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, created_at = excluded.created_at',
   listUsers: 'SELECT name FROM users ORDER BY name',
+  getLease: 'SELECT data FROM leases WHERE ip_num = ?',
+  listLeases: 'SELECT data FROM leases ORDER BY ip_num',
+  putLease: 'INSERT INTO leases (ip_num, data) VALUES (?, ?) ON CONFLICT (ip_num) DO UPDATE SET data = excluded.data',
+  deleteLease: 'DELETE FROM leases WHERE ip_num = ?',
+  appendBootEvent: 'INSERT INTO boot_events (at, kind, mac, system, ip, detail) VALUES (?, ?, ?, ?, ?, ?)',
+  bootEventsAll: 'SELECT at, kind, mac, system, ip, detail FROM boot_events ORDER BY id DESC LIMIT ?',
+  bootEventsBySystem: 'SELECT at, kind, mac, system, ip, detail FROM boot_events WHERE system = ? ORDER BY id DESC LIMIT ?',
+  bootEventsByMac: 'SELECT at, kind, mac, system, ip, detail FROM boot_events WHERE mac = ? ORDER BY id DESC LIMIT ?',
+  bootEventsByBoth: 'SELECT at, kind, mac, system, ip, detail FROM boot_events WHERE system = ? AND mac = ? ORDER BY id DESC LIMIT ?',
+  getInstallToken: 'SELECT token FROM install_tokens WHERE system = ?',
+  putInstallToken: 'INSERT INTO install_tokens (system, token) VALUES (?, ?) ON CONFLICT (system) DO UPDATE SET token = excluded.token',
+  deleteInstallToken: 'DELETE FROM install_tokens WHERE system = ?',
 } as const;
 
 export interface SqliteStoreOptions {
@@ -107,7 +121,7 @@ export class SqliteStore implements Store {
     const stmt: Partial<Statements> = {};
     for (const [k, sql] of Object.entries(SQL) as Array<[keyof typeof SQL, string]>) stmt[k] = db.prepare(sql);
     this.stmt = stmt as Statements;
-    for (const k of ['getItem', 'listItems', 'itemsSince', 'listNames', 'findSystems', 'findReferrers', 'listUsers', 'getLastModified'] as const) {
+    for (const k of ['getItem', 'listItems', 'itemsSince', 'listNames', 'findSystems', 'findReferrers', 'listUsers', 'getLastModified', 'getLease', 'listLeases', 'getInstallToken'] as const) {
       this.stmt[k].pluck();
     }
     for (const k of ['findCorrupt', 'currentSystemKeys', 'currentRefs'] as const) this.stmt[k].raw();
@@ -205,6 +219,52 @@ export class SqliteStore implements Store {
     return this.stmt.listUsers.all() as string[];
   }
 
+  getLease(ip: string): LeaseRecord | undefined {
+    const data = this.stmt.getLease.get(ipv4ToInt(ip)) as string | undefined;
+    return data === undefined ? undefined : parseLease(data);
+  }
+
+  listLeases(): LeaseRecord[] {
+    return (this.stmt.listLeases.all() as string[]).map(parseLease);
+  }
+
+  putLease(lease: LeaseRecord): void {
+    this.stmt.putLease.run(ipv4ToInt(lease.ip), JSON.stringify(lease));
+  }
+
+  deleteLease(ip: string): boolean {
+    return this.stmt.deleteLease.run(ipv4ToInt(ip)).changes > 0;
+  }
+
+  appendBootEvent(e: BootEvent): void {
+    this.stmt.appendBootEvent.run(e.at, e.kind, e.mac?.toLowerCase() ?? null, e.system ?? null, e.ip ?? null, e.detail);
+  }
+
+  listBootEvents(q: BootEventQuery): BootEvent[] {
+    const limit = q.limit ?? -1;
+    const mac = q.mac?.toLowerCase();
+    const rows = (q.system !== undefined && mac !== undefined ? this.stmt.bootEventsByBoth.all(q.system, mac, limit)
+      : q.system !== undefined ? this.stmt.bootEventsBySystem.all(q.system, limit)
+      : mac !== undefined ? this.stmt.bootEventsByMac.all(mac, limit)
+      : this.stmt.bootEventsAll.all(limit)) as Array<{ at: number; kind: BootEvent['kind']; mac: string | null; system: string | null; ip: string | null; detail: string }>;
+    return rows.reverse().map((r) => ({
+      at: r.at, kind: r.kind, ...(r.mac !== null ? { mac: r.mac } : {}), ...(r.system !== null ? { system: r.system } : {}),
+      ...(r.ip !== null ? { ip: r.ip } : {}), detail: r.detail,
+    }));
+  }
+
+  getInstallToken(system: string): string | undefined {
+    return this.stmt.getInstallToken.get(system) as string | undefined;
+  }
+
+  putInstallToken(system: string, token: string): void {
+    this.stmt.putInstallToken.run(system, token);
+  }
+
+  deleteInstallToken(system: string): boolean {
+    return this.stmt.deleteInstallToken.run(system).changes > 0;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -282,6 +342,14 @@ function tryParse(data: string): ItemRecord | undefined {
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? deepFreeze(v as ItemRecord) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function parseLease(data: string): LeaseRecord {
+  try {
+    return JSON.parse(data) as LeaseRecord;
+  } catch (e) {
+    throw new RackforgeError('STORE_CORRUPT', `a stored lease cannot be read: ${(e as Error).message}`);
   }
 }
 

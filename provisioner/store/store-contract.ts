@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { isRackforgeError } from '../../lib/errors.ts';
 import type { ItemRecord, ItemType, RefField, SystemKey } from '../inventory/types.ts';
 import { makeInterface, makeItem, makeSystem } from './store-fixtures.ts';
-import type { Store } from './store.ts';
+import type { LeaseRecord, Store } from './store.ts';
 
 export function describeStoreContract(
   name: string,
@@ -464,6 +464,71 @@ export function describeStoreContract(
       });
     });
 
+    describe('leases', () => {
+      const lease = (ip: string, mac: string, extra: Partial<LeaseRecord> = {}): LeaseRecord => ({
+        ip, mac, clientKey: `mac:${mac}`, state: 'bound', expiresAt: 2000, updatedAt: 1000, subnet: '10.0.0.0/24', ...extra,
+      });
+      it('puts, gets, replaces and deletes by address; one row per address', () => {
+        store.putLease(lease('10.0.0.5', '52:54:00:00:00:01', { relay: { giaddr: '10.0.1.1', circuitId: '0a0b' }, uuid: '00ff' }));
+        assert.deepEqual(store.getLease('10.0.0.5'), lease('10.0.0.5', '52:54:00:00:00:01', { relay: { giaddr: '10.0.1.1', circuitId: '0a0b' }, uuid: '00ff' }));
+        store.putLease(lease('10.0.0.5', '52:54:00:00:00:02', { state: 'offered' }));
+        assert.equal(store.getLease('10.0.0.5')?.mac, '52:54:00:00:00:02');
+        assert.equal(store.listLeases().length, 1);
+        assert.equal(store.deleteLease('10.0.0.5'), true);
+        assert.equal(store.deleteLease('10.0.0.5'), false);
+        assert.equal(store.getLease('10.0.0.5'), undefined);
+      });
+      it('lists leases in numeric address order, not text order', () => {
+        for (const ip of ['10.0.0.100', '10.0.0.9', '9.255.255.255', '10.0.0.10']) store.putLease(lease(ip, '52:54:00:00:00:01'));
+        assert.deepEqual(store.listLeases().map((l) => l.ip), ['9.255.255.255', '10.0.0.9', '10.0.0.10', '10.0.0.100']);
+      });
+      it('a returned lease is a copy', () => {
+        store.putLease(lease('10.0.0.7', '52:54:00:00:00:01'));
+        const l = store.getLease('10.0.0.7')!;
+        l.mac = 'changed';
+        assert.equal(store.getLease('10.0.0.7')?.mac, '52:54:00:00:00:01');
+      });
+      it('lease writes roll back with the transaction', () => {
+        store.putLease(lease('10.0.0.8', '52:54:00:00:00:01'));
+        assert.throws(() => store.transaction(() => {
+          store.putLease(lease('10.0.0.8', '52:54:00:00:00:09'));
+          store.putLease(lease('10.0.0.9', '52:54:00:00:00:09'));
+          throw new Error('boom');
+        }), /boom/);
+        assert.equal(store.getLease('10.0.0.8')?.mac, '52:54:00:00:00:01');
+        assert.equal(store.getLease('10.0.0.9'), undefined);
+      });
+    });
+
+    describe('boot events', () => {
+      it('appends and lists by system, by MAC (any case) and both, oldest first', () => {
+        store.appendBootEvent({ at: 1, kind: 'dhcp-offer', mac: '52:54:00:AA:00:01', system: 'a', ip: '10.0.0.5', detail: 'offered 10.0.0.5' });
+        store.appendBootEvent({ at: 2, kind: 'tftp-file', mac: '52:54:00:aa:00:02', detail: 'pxelinux.0' });
+        store.appendBootEvent({ at: 3, kind: 'tftp-file', mac: '52:54:00:aa:00:01', system: 'a', detail: 'pxelinux.cfg/01-52-54-00-aa-00-01' });
+        assert.deepEqual(store.listBootEvents({ system: 'a' }).map((e) => e.at), [1, 3]);
+        assert.deepEqual(store.listBootEvents({ mac: '52:54:00:aa:00:01' }).map((e) => e.at), [1, 3]);
+        assert.deepEqual(store.listBootEvents({ mac: '52:54:00:AA:00:02' }), [{ at: 2, kind: 'tftp-file', mac: '52:54:00:aa:00:02', detail: 'pxelinux.0' }]);
+        assert.deepEqual(store.listBootEvents({ system: 'a', mac: '52:54:00:aa:00:02' }), []);
+        assert.deepEqual(store.listBootEvents({}).map((e) => e.at), [1, 2, 3]);
+        assert.deepEqual(store.listBootEvents({ limit: 2 }).map((e) => e.at), [2, 3]);
+        assert.deepEqual(store.listBootEvents({ system: 'a' })[0], { at: 1, kind: 'dhcp-offer', mac: '52:54:00:aa:00:01', system: 'a', ip: '10.0.0.5', detail: 'offered 10.0.0.5' });
+      });
+    });
+
+    describe('install tokens', () => {
+      it('puts, replaces, gets and deletes per system', () => {
+        assert.equal(store.getInstallToken('s'), undefined);
+        store.putInstallToken('s', 't1');
+        store.putInstallToken('s', 't2');
+        store.putInstallToken('other', 'x');
+        assert.equal(store.getInstallToken('s'), 't2');
+        assert.equal(store.deleteInstallToken('s'), true);
+        assert.equal(store.deleteInstallToken('s'), false);
+        assert.equal(store.getInstallToken('s'), undefined);
+        assert.equal(store.getInstallToken('other'), 'x');
+      });
+    });
+
     describe('persistence', () => {
       (opts.persistent ? it : () => undefined)('keeps items, indexes, lastModified and users across reopen', async function () {
         assert.ok(reopen, 'a persistent store must provide reopen');
@@ -474,6 +539,9 @@ export function describeStoreContract(
         store.putItem('system', makeSystem('gone', { eth0: makeInterface('52:54:00:aa:00:82') }));
         store.deleteItem('system', 'gone');
         store.putUser({ name: 'admin', passwordHash: 'h', createdAt: 5 });
+        store.putLease({ ip: '10.0.0.81', mac: '52:54:00:aa:00:81', clientKey: 'mac:52:54:00:aa:00:81', state: 'bound', expiresAt: 9, updatedAt: 8, subnet: '10.0.0.0/24' });
+        store.appendBootEvent({ at: 7, kind: 'dhcp-ack', mac: '52:54:00:aa:00:81', system: 's', detail: 'acked' });
+        store.putInstallToken('s', 'tok');
         const last = store.lastModified();
         store.close();
         store = await reopen!();
@@ -485,6 +553,9 @@ export function describeStoreContract(
         assert.deepEqual(store.findReferrers('system', 'profile', 'p'), ['s']);
         assert.equal(store.lastModified(), last);
         assert.deepEqual(store.getUser('admin'), { name: 'admin', passwordHash: 'h', createdAt: 5 });
+        assert.equal(store.getLease('10.0.0.81')?.state, 'bound');
+        assert.equal(store.listBootEvents({ system: 's' }).length, 1);
+        assert.equal(store.getInstallToken('s'), 'tok');
       });
     });
   });

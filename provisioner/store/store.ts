@@ -1,12 +1,43 @@
 // The store seam. Nothing outside provisioner/store/ knows which implementation is in use;
 // every implementation passes store-contract.ts.
 import type { ItemRecord, ItemType, RefField, SystemKey } from '../inventory/types.ts';
+import type { BootEvent } from '../boot/boot-events.ts';
 
 export interface UserRecord {
   name: string;
   /** Encoded password hash (see provisioner/auth/password.ts); never leaves the server. */
   passwordHash: string;
   createdAt: number;
+}
+
+/** What a DHCP lease is in: offered (held for the client), bound (ACKed), released, declined (quarantined). */
+export type LeaseState = 'offered' | 'bound' | 'released' | 'declined';
+
+/** One address's lease. The address is the key: one row per address, so never two holders. */
+export interface LeaseRecord {
+  ip: string;
+  /** Lowercase colon MAC (chaddr). */
+  mac: string;
+  /** Client identity: `id:<hex of option 61>` when the client sent one, else `mac:<mac>`. */
+  clientKey: string;
+  state: LeaseState;
+  /** Seconds since the epoch when the state ends (offer hold, lease, quarantine). */
+  expiresAt: number;
+  updatedAt: number;
+  /** The subnet the lease belongs to, as network/prefix. */
+  subnet: string;
+  hostname?: string;
+  /** Option 97 client machine identifier, hex. */
+  uuid?: string;
+  /** Relay that forwarded the request, with option 82 sub-options in hex. */
+  relay?: { giaddr: string; circuitId?: string; remoteId?: string };
+}
+
+export interface BootEventQuery {
+  system?: string;
+  mac?: string;
+  /** Only the newest `limit` events (still returned oldest first). */
+  limit?: number;
 }
 
 export interface Store {
@@ -47,6 +78,23 @@ export interface Store {
   getUser(name: string): UserRecord | undefined;
   putUser(user: UserRecord): void;
   listUsers(): string[];
+
+  /** DHCP leases, by address. */
+  getLease(ip: string): LeaseRecord | undefined;
+  /** Every lease, sorted by address (numerically). */
+  listLeases(): LeaseRecord[];
+  putLease(lease: LeaseRecord): void;
+  deleteLease(ip: string): boolean;
+
+  /** Append a boot event (DHCP, TFTP, HTTP, callback). */
+  appendBootEvent(event: BootEvent): void;
+  /** Events matching every given filter (system or mac, case-insensitive mac), oldest first. */
+  listBootEvents(query: BootEventQuery): BootEvent[];
+
+  /** The current per-install token of a system (see provisioner/boot/install-tokens.ts). */
+  getInstallToken(system: string): string | undefined;
+  putInstallToken(system: string, token: string): void;
+  deleteInstallToken(system: string): boolean;
 
   close(): void;
 }
