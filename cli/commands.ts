@@ -15,6 +15,8 @@ export interface CommandContext {
   readonly io: CliIo;
   /** This command's options, by key (global options are not included). */
   readonly options: Readonly<Record<string, OptionValue>>;
+  /** Positional words after the command (only for commands that take them). */
+  readonly positionals: readonly string[];
   readonly api: CobblerClient;
   /** Logs in (once) and returns the token. */
   login(): Promise<string>;
@@ -26,6 +28,8 @@ export interface CommandDef {
   /** What follows the words in the usage line, e.g. `--name NAME [options]`. */
   readonly synopsis: string;
   readonly options: readonly OptionSpec[];
+  /** How many positional words may follow the options (default none). */
+  readonly maxPositionals?: number;
   run(ctx: CommandContext): Promise<number>;
 }
 
@@ -327,10 +331,40 @@ const versionCommand: CommandDef = {
   },
 };
 
+const systemEventsCommand: CommandDef = {
+  words: ['system', 'events'],
+  summary: "a system's boot events: DHCP, TFTP and HTTP requests and install callbacks, oldest first",
+  synopsis: 'NAME [--limit N] [--json]',
+  maxPositionals: 1,
+  options: [
+    { flag: 'name', key: 'name', kind: 'string', metavar: 'NAME', help: 'system name (or give it as the first word)' },
+    { flag: 'limit', key: 'limit', kind: 'string', metavar: 'N', help: 'only the newest N events' },
+    { flag: 'json', key: 'json', kind: 'boolean', help: 'print a JSON array of {at, kind, mac, ip, detail}' },
+  ],
+  async run(ctx) {
+    const name = ctx.positionals[0] ?? ctx.options['name'];
+    if (typeof name !== 'string' || name === '') throw usage("'system events' needs a system name");
+    if (ctx.positionals[0] !== undefined && ctx.options['name'] !== undefined) throw usage("give the system name once: as a word or with --name");
+    const limitText = ctx.options['limit'];
+    if (limitText !== undefined && (typeof limitText !== 'string' || !/^\d+$/.test(limitText))) throw usage(`--limit must be a whole number, got '${String(limitText)}'`);
+    const events = await ctx.api.call('get_system_boot_events', name, limitText === undefined ? 0 : Number(limitText));
+    if (!Array.isArray(events)) throw new RackforgeError('CLI_SERVER', `${ctx.api.url} answered get_system_boot_events without a list`);
+    if (ctx.options['json'] === true) { ctx.io.out(renderJson(events)); return 0; }
+    if (events.length === 0) { ctx.io.out(`no boot events for ${name}`); return 0; }
+    for (const e of events) {
+      if (!isPlainObject(e)) continue;
+      const at = typeof e['at'] === 'number' ? new Date(e['at'] * 1000).toISOString() : '?';
+      ctx.io.out(`${at}  ${String(e['kind']).padEnd(13)} ${String(e['mac'] ?? '').padEnd(17)} ${String(e['ip'] ?? '').padEnd(15)} ${String(e['detail'])}`);
+    }
+    return 0;
+  },
+};
+
 // ---------------------------------------------------------------- the table
 
 export const CLIENT_COMMANDS: readonly CommandDef[] = [
   ...OBJECT_TYPES.flatMap((type) => actionsFor(type).map((action) => objectCommand(type, action))),
+  systemEventsCommand,
   syncCommand,
   versionCommand,
 ];

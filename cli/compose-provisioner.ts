@@ -22,6 +22,17 @@ import { CachedStore } from '../provisioner/store/cached-store.ts';
 import type { Store } from '../provisioner/store/store.ts';
 import { DirTemplateStore, MemoryTemplateStore, type TemplateStore } from '../provisioner/templates/template-store.ts';
 import packageJson from '../package.json' with { type: 'json' };
+import type { BootEventSink } from '../provisioner/boot/boot-events.ts';
+import { InstallTokens } from '../provisioner/boot/install-tokens.ts';
+import { Router } from 'express';
+import { bootRouter } from '../provisioner/http/boot-routes.ts';
+import { loaderRouter } from '../provisioner/http/loader-route.ts';
+import { checkBootFiles } from '../provisioner/boot/boot-check.ts';
+import { seedSampleTemplates } from '../provisioner/templates/sample-templates.ts';
+import { startBootServices, type BootServiceOptions, type RunningBootServices } from './compose-boot.ts';
+
+/** Network boot services; the HTTP base URL is derived from serverIp and the HTTP port. */
+export type ProvisionerBootOptions = Omit<BootServiceOptions, 'httpBase'>;
 
 export interface ProvisionerOptions {
   /** Data directory for the embedded store and the local shared secret; undefined = in-memory store. */
@@ -37,6 +48,8 @@ export interface ProvisionerOptions {
   /** fsync every store commit (survives power loss, ~5x slower saves); default: safe against kill -9. */
   durableCommits?: boolean;
   settings?: Settings;
+  /** DHCP/ProxyDHCP, TFTP and HTTP boot on the boot server's address. */
+  boot?: ProvisionerBootOptions;
   maxBodyBytes?: number;
   clock?: Clock;
   random?: Random;
@@ -52,6 +65,11 @@ export interface RunningProvisioner {
   generatedPassword?: string;
   inventory: InventoryService;
   dispatcher: Dispatcher;
+  /** The HTTP base URL machines boot from (http://<server-ip>:<port>), when boot services run. */
+  bootUrl?: string;
+  /** host:port of the TFTP listener, when boot services run. */
+  tftpAddress?: string;
+  boot?: RunningBootServices;
   close(): Promise<void>;
 }
 
@@ -95,14 +113,30 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
     snippets = new MemoryTemplateStore();
   }
 
-  const boot = ensureAdminUser(store, { ...(opts.adminPassword ? { password: opts.adminPassword } : {}), random, now: clock.now() });
+  const admin = ensureAdminUser(store, { ...(opts.adminPassword ? { password: opts.adminPassword } : {}), random, now: clock.now() });
   const settings: Settings = { ...SETTINGS_DEFAULTS, ...(opts.settings ?? {}) };
   const inventory = new InventoryService({
     store, clock, random,
     settings: () => settings,
     fieldContext: () => ({ autoinstallTemplates: templates.list() }),
   });
+  // Cobbler ships sample autoinstall templates and snippets; so does rackforge (profiles/), without overwriting.
+  seedSampleTemplates({ templates, snippets });
   const events = new EventLog(clock, random);
+  const bootEvents: BootEventSink = {
+    record(e) {
+      store.appendBootEvent(e);
+      log.debug(`boot: ${e.kind}`, { mac: e.mac ?? '', system: e.system ?? '', ip: e.ip ?? '', detail: e.detail });
+    },
+  };
+  // Tokens are stored under the system's uid: a rename keeps its token, and a new system saved
+  // under a removed one's name does not inherit it.
+  const tokenKey = (name: string): string => `uid:${inventory.get('system', name)?.uid ?? `gone:${name}`}`;
+  const tokens = new InstallTokens({
+    get: (s) => store.getInstallToken(tokenKey(s)),
+    put: (s, t) => store.putInstallToken(tokenKey(s), t),
+    delete: (s) => { store.deleteInstallToken(tokenKey(s)); },
+  }, random);
   const sessions = new TokenSessions(clock, random);
   const dispatcher = createDispatcher({
     inventory, templates, snippets, sessions, events, log,
@@ -111,6 +145,13 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
     sync: async (line, o) => {
       const result = checkInventory(inventory, o);
       line(`checked ${result.checked} objects`);
+      // Boot answers are computed per request, so there is nothing to regenerate: check what
+      // they would need instead, and say what is missing.
+      // Missing files are reported (task log and sync-problem events) without failing the task:
+      // the rest of the inventory still boots, and the files may be copied in later.
+      const files = await checkBootFiles(o.systems && o.systems.length > 0 ? [] : inventory.list('distro'));
+      for (const w of [...files.problems, ...files.warnings]) line(`warning: ${w}`);
+      for (const p of files.problems) bootEvents.record({ at: clock.now(), kind: 'sync-problem', detail: p });
       for (const p of result.problems) line(`problem: ${p}`);
       if (result.problems.length > 0) {
         throw new RackforgeError('ITEM_MISSING_REFERENCE', `sync found ${result.problems.length} problem(s): ${result.problems.slice(0, 3).join('; ')}`);
@@ -119,8 +160,13 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
   }, { readsNeedAuth: () => settings.auth_required_for_reads === true });
 
   const servers: Server[] = [];
+  const closers: Array<() => Promise<void>> = [];
   try {
-    const app = createHttpApp({ dispatcher, log, ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}) });
+    let boot: RunningBootServices | undefined;
+    const bootRoutes = Router();
+    bootRoutes.use(bootRouter({ inventory, templates, snippets, tokens, events: bootEvents, clock, log }));
+    bootRoutes.use(loaderRouter({ events: bootEvents, clock, macOf: (ip) => boot?.macOf(ip) }));
+    const app = createHttpApp({ dispatcher, log, bootRoutes, ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}) });
     const main = await listen(app, host, opts.httpPort);
     servers.push(main);
     const port = (main.address() as AddressInfo).port;
@@ -137,6 +183,17 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
       servers.push(x);
       xmlrpcUrl = `http://${host}:${(x.address() as AddressInfo).port}`;
     }
+    let bootUrl: string | undefined;
+    if (opts.boot) {
+      // Machines reach HTTP boot on the boot server's address; the API stays where --host put it too.
+      if (host !== opts.boot.serverIp && host !== '0.0.0.0') servers.push(await listen(app, opts.boot.serverIp, port));
+      bootUrl = `http://${opts.boot.serverIp}:${port}`;
+      // Kernel lines and autoinstall files name the server as Cobbler does, from these settings:
+      // they must be what the machines reach.
+      Object.assign(settings, { server: opts.boot.serverIp, next_server_v4: opts.boot.serverIp, http_port: port });
+      boot = await startBootServices({ inventory, store, log, clock, events: bootEvents, tokens }, { ...opts.boot, httpBase: bootUrl });
+      closers.push(() => boot!.close());
+    }
     // Encode the stored records in the background so the first get_systems after a start
     // is as fast as the next ones.
     const warming = new AbortController();
@@ -146,16 +203,19 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
     });
     return {
       url, apiUrl: `${url}/cobbler_api`, ...(xmlrpcUrl ? { xmlrpcUrl } : {}), ...(httpsUrl ? { httpsUrl } : {}),
-      ...(boot.generatedPassword ? { generatedPassword: boot.generatedPassword } : {}),
+      ...(admin.generatedPassword ? { generatedPassword: admin.generatedPassword } : {}),
       inventory, dispatcher,
+      ...(boot && bootUrl ? { boot, bootUrl, tftpAddress: `${opts.boot!.serverIp}:${opts.boot!.tftpPort ?? 69}` } : {}),
       async close() {
         warming.abort();
         await warmed;
+        for (const c of closers.splice(0)) await c();
         await Promise.all(servers.map(closeServer));
         store.close();
       },
     };
   } catch (e) {
+    for (const c of closers.splice(0)) await c();
     await Promise.all(servers.map(closeServer));
     store.close();
     throw e;

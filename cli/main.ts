@@ -51,7 +51,7 @@ function globalsFor(def: CommandDef): OptionSpec[] {
 async function runCommand(def: CommandDef, args: readonly string[], globals: Options, io: CliIo): Promise<number> {
   const command = def.words.join(' ');
   const ownGlobals = globalsFor(def);
-  const parsed = parseArgs(args, [...def.options, ...ownGlobals], { command });
+  const parsed = parseArgs(args, [...def.options, ...ownGlobals], { command, maxPositionals: def.maxPositionals ?? 0 });
   mergeGlobals(globals, parsed.options, command);
   if (globals['help'] === true) {
     io.out(renderCommandHelp(def, ownGlobals));
@@ -66,6 +66,7 @@ async function runCommand(def: CommandDef, args: readonly string[], globals: Opt
   return def.run({
     io,
     options: commandOptions,
+    positionals: parsed.positionals,
     api,
     login: () => (token ??= login(api, {
       username: globals['username'] as string | undefined,

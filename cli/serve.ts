@@ -6,7 +6,8 @@ import { resolveDataDir } from './session.ts';
 import { RackforgeError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { parseArgs, type OptionSpec } from './args.ts';
-import { startProvisioner, type RunningProvisioner } from './compose-provisioner.ts';
+import { startProvisioner, type ProvisionerBootOptions, type RunningProvisioner } from './compose-provisioner.ts';
+import { parseRangeSpec, parseSubnetSpec } from '../provisioner/dhcp/dhcp-config.ts';
 import type { CliIo } from './io.ts';
 
 const SERVE_OPTIONS: OptionSpec[] = [
@@ -20,6 +21,19 @@ const SERVE_OPTIONS: OptionSpec[] = [
   { flag: 'tls-key', key: 'tls_key', kind: 'string', metavar: 'FILE', help: 'PEM private key for --https-port' },
   { flag: 'durable-commits', key: 'durable', kind: 'boolean', help: 'fsync every store commit, so answered writes survive a power cut (saves are ~5x slower)' },
   { flag: 'require-auth-for-reads', key: 'auth_reads', kind: 'boolean', help: 'close the read methods Cobbler leaves open (get_*, find_*, get_settings) to callers without a token' },
+  { flag: 'interface', key: 'interface', kind: 'string', metavar: 'IF', group: 'network boot', help: 'serve DHCP on this interface (it must carry --server-ip)' },
+  { flag: 'server-ip', key: 'server_ip', kind: 'string', metavar: 'A', group: 'network boot', help: 'boot server address: next-server, TFTP on A:69, boot URLs' },
+  { flag: 'dhcp-range', key: 'dhcp_range', kind: 'string', metavar: 'FIRST,LAST', group: 'network boot', help: "dynamic pool on the interface's subnet" },
+  { flag: 'gateway', key: 'gateway', kind: 'string', metavar: 'G', group: 'network boot', help: 'default router handed to DHCP clients' },
+  { flag: 'domain', key: 'domain', kind: 'string', metavar: 'D', group: 'network boot', help: 'domain name handed to DHCP clients' },
+  { flag: 'dns', key: 'dns', kind: 'list', metavar: 'A[,A…]', group: 'network boot', help: 'DNS servers handed to DHCP clients' },
+  { flag: 'lease-time', key: 'lease_time', kind: 'string', metavar: 'SECONDS', group: 'network boot', help: 'DHCP lease time (default 3600)' },
+  { flag: 'proxy-dhcp', key: 'proxy_dhcp', kind: 'boolean', group: 'network boot', help: 'ProxyDHCP (ports 67 and 4011): boot information only, another server hands out addresses' },
+  { flag: 'subnet', key: 'subnet', kind: 'list', metavar: 'CIDR,FIRST,LAST[,GW]', group: 'network boot', help: 'a subnet behind a DHCP relay (repeatable)' },
+  { flag: 'unknown-machines', key: 'unknown_machines', kind: 'string', choices: ['menu', 'ignore'], group: 'network boot', help: 'MACs not in the inventory: boot the default menu (default) or get no answer' },
+  { flag: 'tftp-root', key: 'tftp_root', kind: 'string', metavar: 'DIR', group: 'network boot', help: 'extra files served over TFTP (default DATA/tftpboot)' },
+  { flag: 'tftp-port', key: 'tftp_port', kind: 'string', metavar: 'N', group: 'network boot', help: 'TFTP port (default 69)' },
+  { flag: 'dhcp-port', key: 'dhcp_port', kind: 'string', metavar: 'N', group: 'network boot', help: 'DHCP server port (default 67; for tests)' },
   { flag: 'log-level', key: 'log_level', kind: 'string', choices: ['debug', 'info', 'warn', 'error'], help: 'log verbosity (default info)' },
   { flag: 'help', key: 'help', kind: 'boolean', short: 'h', help: 'show this help' },
 ];
@@ -45,6 +59,41 @@ function httpsOption(o: Record<string, unknown>): { https?: { port: number; cert
     return {};
   }
   return { https: { port: port(o.https_port as string, 0, 'https-port'), cert: readPem(o.tls_cert, 'tls-cert'), key: readPem(o.tls_key, 'tls-key') } };
+}
+
+function listOf(v: unknown): string[] {
+  return Array.isArray(v) ? v.flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter((x) => x !== '') : [];
+}
+
+/** The network boot options; none of them given means no DHCP/TFTP (the API alone). */
+function bootOption(o: Record<string, unknown>, dataDir: string | undefined): { boot?: ProvisionerBootOptions } {
+  const given = ['interface', 'server_ip', 'dhcp_range', 'gateway', 'domain', 'dns', 'lease_time', 'proxy_dhcp', 'subnet', 'unknown_machines', 'tftp_root', 'tftp_port', 'dhcp_port']
+    .filter((k) => o[k] !== undefined);
+  if (given.length === 0) return {};
+  if (typeof o.server_ip !== 'string') throw new RackforgeError('CLI_USAGE', `--${given[0]!.replace(/_/g, '-')} needs --server-ip A (the boot server's address)`);
+  if (o.interface === undefined && (o.dhcp_range !== undefined || o.proxy_dhcp !== undefined)) {
+    throw new RackforgeError('CLI_USAGE', '--dhcp-range and --proxy-dhcp need --interface IF (the interface DHCP is served on)');
+  }
+  if (o.proxy_dhcp === true && o.dhcp_range !== undefined) throw new RackforgeError('CLI_USAGE', '--proxy-dhcp hands out no addresses: drop --dhcp-range');
+  const lease = o.lease_time === undefined ? undefined : Number(o.lease_time);
+  if (lease !== undefined && !(Number.isInteger(lease) && lease >= 10)) throw new RackforgeError('CLI_USAGE', `--lease-time must be whole seconds, at least 10, got '${String(o.lease_time)}'`);
+  const dns = listOf(o.dns);
+  const defaults = { ...(dns.length ? { dnsServers: dns } : {}), ...(typeof o.domain === 'string' ? { domain: o.domain } : {}), ...(lease ? { leaseSeconds: lease } : {}) };
+  return {
+    boot: {
+      serverIp: o.server_ip,
+      ...(typeof o.interface === 'string' ? { interface: o.interface } : {}),
+      ...(typeof o.dhcp_range === 'string' ? { dhcpRange: parseRangeSpec(o.dhcp_range) } : {}),
+      ...(typeof o.gateway === 'string' ? { gateway: o.gateway } : {}),
+      ...defaults,
+      ...(o.proxy_dhcp === true ? { proxyDhcp: true } : {}),
+      ...(o.subnet !== undefined ? { extraSubnets: (o.subnet as string[]).map((s) => parseSubnetSpec(s, defaults)) } : {}),
+      ...(o.unknown_machines === 'ignore' || o.unknown_machines === 'menu' ? { unknownMachines: o.unknown_machines } : {}),
+      ...(typeof o.tftp_root === 'string' ? { tftpRoot: resolve(o.tftp_root) } : dataDir ? { tftpRoot: join(dataDir, 'tftpboot') } : {}),
+      tftpPort: port(o.tftp_port as string | undefined, 69, 'tftp-port'),
+      dhcpPort: port(o.dhcp_port as string | undefined, 67, 'dhcp-port'),
+    },
+  };
 }
 
 /**
@@ -87,6 +136,7 @@ async function serveUntilSignal(argv: string[], io: CliIo, command: string): Pro
     ...(o.auth_reads ? { settings: { auth_required_for_reads: true } } : {}),
     ...(o.durable ? { durableCommits: true } : {}),
     ...httpsOption(o),
+    ...bootOption(o, dataDir),
     log,
   });
   if (running.generatedPassword) {
@@ -97,6 +147,7 @@ async function serveUntilSignal(argv: string[], io: CliIo, command: string): Pro
   io.out(`Cobbler API: ${running.apiUrl}`);
   if (running.httpsUrl) io.out(`Cobbler API (TLS): ${running.httpsUrl}/cobbler_api`);
   if (running.xmlrpcUrl) io.out(`Cobbler API (XML-RPC port): ${running.xmlrpcUrl}/`);
+  if (running.bootUrl) io.out(`boot files: ${running.bootUrl}/ (TFTP on ${running.tftpAddress})`);
   io.out(`rackforge listening on ${running.url}`);
   const sig = await waitForSignal(io.env.npm_command === 'exec');
   io.err(`${sig}: shutting down`);

@@ -25,6 +25,11 @@ export const ERROR_CODES = {
   ITEM_DUPLICATE: 'another system already uses that MAC, IP address or hostname',
   ITEM_HAS_CHILDREN: 'the object has children and recursive is not set',
   ITEM_INTERFACE: 'the interface operation is invalid',
+  // Autoinstall templates
+  TEMPLATE_NOT_FOUND: 'no autoinstall template or snippet with that name',
+  TEMPLATE_MISSING_VARIABLE: 'the template uses a variable that has no value',
+  TEMPLATE_INVALID: 'the template cannot be parsed or uses an unknown tag or filter',
+  TEMPLATE_LIMIT: 'rendering the template exceeded a size, time or include limit',
   // Store
   STORE_CONFLICT: 'the store refused a conflicting write',
   STORE_CORRUPT: 'the store holds data it cannot read',

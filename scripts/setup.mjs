@@ -11,9 +11,32 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mode = process.argv[2] ?? 'test';
 
 /** Debian packages per job. The reason is printed when something is missing. */
+const BOOT = [
+  ['pxelinux', 'pxelinux.0, the BIOS boot loader the provisioner serves over TFTP'],
+  ['syslinux-common', "pxelinux's modules (ldlinux.c32, menu.c32)"],
+  ['ipxe', 'iPXE boot loaders (undionly.kpxe, ipxe.efi) the provisioner serves'],
+];
 const DEBIAN = {
-  start: [],
+  start: [...BOOT],
+  bench: [
+    ['kea-admin', "Kea's perfdhcp drives the DHCP lease-rate benchmark"],
+    ['kea-dhcp4-server', 'Kea is a DHCP server the benchmark compares against'],
+    ['dnsmasq-base', 'dnsmasq is a DHCP and TFTP server the benchmark compares against'],
+    ['tftpd-hpa', 'tftpd-hpa is the TFTP server the benchmark compares against'],
+    ['atftp', 'atftp is the one Debian TFTP client that asks for windowsize'],
+    ['iproute2', 'the benchmarks run in network namespaces with veth pairs'],
+  ],
   test: [
+    ...BOOT,
+    ['iproute2', 'the network tests build namespaces with veth and tap devices'],
+    ['isc-dhcp-client', "Debian's dhclient is a real DHCP client in the tests"],
+    ['udhcpc', "busybox's udhcpc is a real DHCP client in the tests"],
+    ['tftp-hpa', 'tftp-hpa is a real TFTP client in the tests'],
+    ['atftp', 'atftp is the TFTP client that asks for windowsize in the tests'],
+    ['dnsmasq-base', 'dnsmasq serves addresses next to rackforge\'s ProxyDHCP in the tests'],
+    ['qemu-system-x86', 'QEMU machines PXE-boot from the provisioner in the tests'],
+    ['ipxe-qemu', "QEMU's NICs boot with iPXE ROMs"],
+    ['ovmf', 'UEFI firmware for the QEMU UEFI boot test'],
     ['python3', "Debian's python3 runs the Cobbler client scripts in the tests"],
     ['ansible', 'the real community.general Cobbler module and inventory plugin are tested against the API'],
     ['openssl', 'the HTTPS tests make a throwaway certificate'],
@@ -65,7 +88,10 @@ function installDebian(missing) {
   }
 }
 
-if (!(mode in DEBIAN)) { console.error(`setup: unknown mode ${mode} (start or test)`); process.exit(2); }
+if (!(mode in DEBIAN)) { console.error(`setup: unknown mode ${mode} (start, test or bench)`); process.exit(2); }
 if (npmPackagesMissing()) installNpm();
+// The DHCP server's per-interface socket is a small native addon (provisioner/net/native).
+const { buildNative } = await import('./build-native.mjs');
+buildNative({ quiet: true });
 const missing = existsSync('/usr/bin/dpkg-query') ? debianMissing(DEBIAN[mode]) : [];
 if (missing.length > 0) installDebian(missing);

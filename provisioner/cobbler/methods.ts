@@ -380,6 +380,24 @@ export function buildMethodTable(): Map<string, MethodSpec> {
     (c, [name]) => repoConfig(c, 'system', str(name, 'system_name')));
 
   // ----- events and tasks -----
+  def(t, 'get_system_boot_events', 'name, limit=0, token=None', 'read',
+    "rackforge: a system's boot events (DHCP, TFTP, HTTP, callbacks), oldest first: [{at, kind, mac, ip, detail}].", (c, [name, limit]) => {
+      const sys = c.ctx.inventory.require('system', str(name, 'name'));
+      const n = typeof limit === 'number' && limit > 0 ? limit : undefined;
+      const macs = new Set<string>();
+      const ifs = sys['interfaces'];
+      if (ifs && typeof ifs === 'object' && !Array.isArray(ifs)) {
+        for (const i of Object.values(ifs as Record<string, unknown>)) {
+          const m = (i as Record<string, unknown> | null)?.['mac_address'];
+          if (typeof m === 'string' && m !== '') macs.add(m.toLowerCase());
+        }
+      }
+      const seen = new Set<string>();
+      const all = [sys.name, ...macs].flatMap((key, i) => c.ctx.inventory.store.listBootEvents(i === 0 ? { system: key } : { mac: key }));
+      const merged = all.filter((e) => { const k = JSON.stringify(e); if (seen.has(k)) return false; seen.add(k); return true; })
+        .sort((a, b) => a.at - b.at);
+      return (n ? merged.slice(-n) : merged).map((e) => ({ at: e.at, kind: e.kind, mac: e.mac ?? '', ip: e.ip ?? '', detail: e.detail }));
+    });
   def(t, 'get_events', 'for_user=""', 'open', 'Events of the last week.', (c, [u]) => c.ctx.events.list(typeof u === 'string' ? u : ''));
   def(t, 'get_event_log', 'event_id', 'open', 'The log of one event, or "?".', (c, [id]) => c.ctx.events.logText(str(id, 'event_id')) ?? '?');
   def(t, 'get_task_status', 'event_id', 'open', '[statetime, name, state, read_by].', (c, [id]) => {

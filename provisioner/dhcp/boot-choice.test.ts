@@ -18,8 +18,9 @@ describe('selectBootChoice', () => {
     ['arch 10 ARM32 UEFI', req({ arch: 10 }), known, 'grub/armv7.efi'],
     ['arch 16 HTTP boot gets a URL', req({ arch: 16, vendorClass: 'HTTPClient:Arch:00016:UNDI:003000' }), known, 'http://10.0.0.1:8080/boot/ipxe.efi'],
     ['arch 19 ARM64 HTTP boot', req({ arch: 19, vendorClass: 'HTTPClient:Arch:00019:UNDI:003000' }), known, 'http://10.0.0.1:8080/boot/grub/grubaa64.efi'],
-    ['iPXE user class: script URL, not iPXE again', req({ arch: 0, userClasses: ['iPXE'] }), known, `http://10.0.0.1:8080/cblr/svc/op/ipxe/mac/${mac}`],
-    ['iPXE on UEFI too', req({ arch: 7, userClasses: ['iPXE'] }), known, `http://10.0.0.1:8080/cblr/svc/op/ipxe/mac/${mac}`],
+    ['iPXE ROM on BIOS (Cobbler default, enable_ipxe off): chain-loads pxelinux', req({ arch: 0, userClasses: ['iPXE'] }), known, 'pxelinux.0'],
+    ['iPXE on BIOS allowed only ipxe: script URL, not undionly.kpxe again', req({ arch: 0, userClasses: ['iPXE'] }), { ...known, bootLoaders: ['ipxe'] }, `http://10.0.0.1:8080/cblr/svc/op/ipxe/mac/${mac}`],
+    ['iPXE on UEFI: script URL, not ipxe.efi again', req({ arch: 7, userClasses: ['iPXE'] }), known, `http://10.0.0.1:8080/cblr/svc/op/ipxe/mac/${mac}`],
     ['explicit filename on the system', req({ arch: 0 }), { ...known, filename: 'custom/boot.0' }, 'custom/boot.0'],
     ['unknown MAC with the menu policy', req({ arch: 0 }), null, 'pxelinux.0'],
   ];
@@ -30,6 +31,11 @@ describe('selectBootChoice', () => {
       assert.equal(c.kind === 'boot' && c.file, file);
     });
   }
+  it('enable_ipxe: BIOS PXE ROMs get undionly.kpxe, and iPXE then its script', () => {
+    const p = { ...policy, enableIpxe: true };
+    assert.deepEqual([selectBootChoice(req({ arch: 0 }), known, p), selectBootChoice(req({ arch: 0, userClasses: ['iPXE'] }), known, p)].map((c) => c.kind === 'boot' && c.file),
+      ['undionly.kpxe', `http://10.0.0.1:8080/cblr/svc/op/ipxe/mac/${mac}`]);
+  });
   it('netboot disabled: no boot file, and says why', () => {
     const c = selectBootChoice(req({ arch: 0 }), { ...known, netboot: false }, policy);
     assert.equal(c.kind, 'no-boot');

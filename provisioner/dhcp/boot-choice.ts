@@ -45,7 +45,11 @@ export interface BootPolicy {
   /** e.g. http://10.0.0.1:8080 */
   httpBase: string;
   unknownMachines: 'ignore' | 'menu';
+  /** Cobbler's enable_ipxe: BIOS machines chain to iPXE (undionly.kpxe) and every iPXE gets an HTTP script. */
+  enableIpxe?: boolean;
 }
+
+const IPXE_LOADERS: ReadonlySet<string> = new Set([LOADER_FILES.undionly, LOADER_FILES.ipxeX64, LOADER_FILES.ipxeArm64]);
 
 export type BootChoice =
   | { kind: 'boot'; file: string; firmware: Firmware; viaHttp: boolean; reason: string }
@@ -81,9 +85,10 @@ function allows(m: MachineBoot | null, loader: 'pxe' | 'ipxe' | 'grub'): boolean
   return !m || m.bootLoaders.length === 0 || m.bootLoaders.includes(loader);
 }
 
-function loaderFor(firmware: Firmware, m: MachineBoot | null): string | undefined {
+function loaderFor(firmware: Firmware, m: MachineBoot | null, enableIpxe: boolean): string | undefined {
   switch (firmware) {
     case 'bios':
+      if (enableIpxe && allows(m, 'ipxe')) return LOADER_FILES.undionly;
       if (allows(m, 'pxe')) return LOADER_FILES.pxelinux;
       if (allows(m, 'ipxe')) return LOADER_FILES.undionly;
       return undefined;
@@ -107,14 +112,16 @@ export function selectBootChoice(req: BootRequest, machine: MachineBoot | null, 
   if (machine && !machine.netboot) return { kind: 'no-boot', reason: `netboot is disabled for ${machine.system}` };
   const firmware = firmwareOf(req.arch);
   const http = isHttpBootClient(req);
-  if (isIpxe(req)) {
+  const loader = loaderFor(firmware, machine, policy.enableIpxe === true);
+  // iPXE (a ROM or one we handed out) asking again: handing it an iPXE binary would loop, so
+  // it gets its script over HTTP. Other loaders (pxelinux, GRUB) it chain-loads as usual.
+  if (isIpxe(req) && !machine?.filename && (policy.enableIpxe === true || loader === undefined || IPXE_LOADERS.has(loader))) {
     return { kind: 'boot', file: ipxeScriptUrl(policy, req.mac), firmware, viaHttp: true, reason: 'iPXE is running: its script over HTTP' };
   }
   if (machine?.filename) {
     const file = http && !/^[a-z]+:\/\//.test(machine.filename) ? `${policy.httpBase}/boot/${machine.filename}` : machine.filename;
     return { kind: 'boot', file, firmware, viaHttp: http, reason: `the filename set on ${machine.system}` };
   }
-  const loader = loaderFor(firmware, machine);
   if (!loader) {
     return { kind: 'no-boot', reason: `no boot loader for client architecture ${req.arch ?? 'none'} (${firmware})${machine ? ` with boot_loaders ${machine.bootLoaders.join(',')}` : ''}` };
   }

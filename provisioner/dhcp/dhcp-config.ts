@@ -29,6 +29,8 @@ export interface DhcpServerConfig {
   httpBase: string;
   subnets: DhcpSubnet[];
   unknownMachines: UnknownMachinePolicy;
+  /** Cobbler's enable_ipxe setting (read live from the settings). */
+  enableIpxe?: () => boolean;
   /** How long an offered address is held for the client that was offered it. */
   offerHoldSeconds: number;
   /** How long a declined address stays out of the pool. */

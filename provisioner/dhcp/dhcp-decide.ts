@@ -89,8 +89,11 @@ function addBoot(reply: DhcpMessage, req: DhcpMessage, boot: BootChoice, cfg: Dh
   if (Buffer.byteLength(boot.file, 'latin1') < 128) reply.file = boot.file;
   reply.options.bootfileName = boot.file;
   if (!boot.viaHttp) reply.options.tftpServerName = cfg.serverIp;
+  // UEFI HTTP boot only accepts an offer that says HTTPClient. PXEClient is NOT echoed by a full
+  // server: EDK2 (OVMF, most UEFI firmware) reads "PXEClient without PXE vendor options" as a
+  // BINL offer and asks port 4011 for its boot file instead of using this one (PXE-E16). A plain
+  // DHCP offer with siaddr/file is what ISC dhcpd sends and every PXE ROM boots from it.
   if (boot.viaHttp && vc.startsWith('HTTPClient')) reply.options.vendorClass = 'HTTPClient';
-  else if (vc.startsWith('PXEClient')) reply.options.vendorClass = 'PXEClient';
 }
 
 function addNetwork(reply: DhcpMessage, subnet: DhcpSubnet, leaseSeconds: number | undefined, hostname: string | undefined): void {
@@ -105,6 +108,10 @@ function addNetwork(reply: DhcpMessage, subnet: DhcpSubnet, leaseSeconds: number
   if (subnet.dnsServers.length > 0) o.dnsServers = [...subnet.dnsServers];
   if (subnet.domain) o.domainName = subnet.domain;
   o.other = hostnameOption(hostname);
+}
+
+function bootPolicy(cfg: DhcpServerConfig) {
+  return { httpBase: cfg.httpBase, unknownMachines: cfg.unknownMachines, enableIpxe: cfg.enableIpxe?.() === true };
 }
 
 function bootRequestOf(req: DhcpMessage) {
@@ -124,7 +131,7 @@ function describeBoot(boot: BootChoice): string {
   return boot.kind === 'boot' ? `boot ${boot.file} (${boot.reason})` : `no boot file (${boot.reason})`;
 }
 
-function leaseFor(req: DhcpMessage, ip: string, subnet: DhcpSubnet, state: LeaseRecord['state'], expiresAt: number, now: number, machine: MachineInfo | null): LeaseRecord {
+function leaseFor(req: DhcpMessage, ip: string, subnet: DhcpSubnet, state: LeaseRecord['state'], expiresAt: number, now: number, machine: MachineInfo | null, previous: LeaseRecord | undefined): LeaseRecord {
   const relay = req.giaddr !== ZERO
     ? { relay: {
         giaddr: req.giaddr,
@@ -132,11 +139,14 @@ function leaseFor(req: DhcpMessage, ip: string, subnet: DhcpSubnet, state: Lease
         ...(req.options.relayAgentInfo?.remoteId ? { remoteId: req.options.relayAgentInfo.remoteId.toString('hex') } : {}),
       } }
     : {};
-  const hostname = machine?.hostname ?? req.options.other.find((o) => o.code === 12)?.data.toString('latin1').replace(/\0+$/, '');
+  // What a client said once (its UUID, its host name) stays with its lease when later messages omit it.
+  const before = previous && previous.clientKey === clientKeyOf(req) ? previous : undefined;
+  const hostname = machine?.hostname ?? req.options.other.find((o) => o.code === 12)?.data.toString('latin1').replace(/\0+$/, '') ?? before?.hostname;
+  const uuid = req.options.clientUuid ? req.options.clientUuid.id.toString('hex') : before?.uuid;
   return {
     ip, mac: req.chaddr, clientKey: clientKeyOf(req), state, expiresAt, updatedAt: now, subnet: subnet.cidr,
     ...(hostname ? { hostname } : {}),
-    ...(req.options.clientUuid ? { uuid: req.options.clientUuid.id.toString('hex') } : {}),
+    ...(uuid ? { uuid } : {}),
     ...relay,
   };
 }
@@ -181,14 +191,14 @@ export function decideDhcp(rx: Received, deps: DhcpDeps, now: number): DhcpDecis
 
 function discover(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, deps: DhcpDeps, now: number): DhcpDecision {
   const req = rx.request;
-  const boot = selectBootChoice(bootRequestOf(req), machine, { httpBase: deps.config.httpBase, unknownMachines: deps.config.unknownMachines });
+  const boot = selectBootChoice(bootRequestOf(req), machine, bootPolicy(deps.config));
   if (boot.kind === 'ignore') return nothing('debug', boot.reason);
   const ip = chooseAddress(req, subnet, machine, deps, now);
   if (!ip) return nothing('warn', `no free address in ${subnet.cidr} for ${req.chaddr}: the pool is exhausted`);
   const current = deps.leases.get(ip);
   const key = clientKeyOf(req);
   const keep = current && (current.clientKey === key || current.mac === req.chaddr) && current.state === 'bound' && isActive(current, now);
-  const leases = keep ? [] : [deps.leases.set(leaseFor(req, ip, subnet, 'offered', now + deps.config.offerHoldSeconds, now, machine))];
+  const leases = keep ? [] : [deps.leases.set(leaseFor(req, ip, subnet, 'offered', now + deps.config.offerHoldSeconds, now, machine, current))];
   const reply = baseReply(req, 'OFFER', deps.config);
   reply.yiaddr = ip;
   addNetwork(reply, subnet, subnet.leaseSeconds, machine?.hostname);
@@ -233,9 +243,9 @@ function request(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, 
       return nak(rx, deps, now, machine, `${wanted} was not offered to ${req.chaddr}`);
     }
   }
-  const boot = selectBootChoice(bootRequestOf(req), machine, { httpBase: deps.config.httpBase, unknownMachines: deps.config.unknownMachines });
+  const boot = selectBootChoice(bootRequestOf(req), machine, bootPolicy(deps.config));
   if (boot.kind === 'ignore') return nothing('debug', boot.reason);
-  const bound = deps.leases.set(leaseFor(req, wanted, subnet, 'bound', now + subnet.leaseSeconds, now, machine));
+  const bound = deps.leases.set(leaseFor(req, wanted, subnet, 'bound', now + subnet.leaseSeconds, now, machine, lease));
   const reply = baseReply(req, 'ACK', deps.config);
   reply.yiaddr = wanted;
   addNetwork(reply, subnet, subnet.leaseSeconds, machine?.hostname);
@@ -269,7 +279,7 @@ function inform(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, d
   const reply = baseReply(req, 'ACK', deps.config);
   reply.ciaddr = ZERO;
   addNetwork(reply, subnet, undefined, machine?.hostname);
-  const boot = selectBootChoice(bootRequestOf(req), machine, { httpBase: deps.config.httpBase, unknownMachines: deps.config.unknownMachines });
+  const boot = selectBootChoice(bootRequestOf(req), machine, bootPolicy(deps.config));
   addBoot(reply, req, boot, deps.config);
   return { reply: { message: reply, to: selectReplyDestination(rx, reply) }, leases: [], event: event('dhcp-inform', req, now, machine, `configuration for ${req.ciaddr}; ${describeBoot(boot)}`, req.ciaddr) };
 }
@@ -289,7 +299,7 @@ function decideProxy(rx: Received, deps: DhcpDeps, now: number): DhcpDecision {
     : undefined;
   if (!answer) return nothing('debug', `ProxyDHCP does not answer ${type}${onProxyPort ? ' on 4011' : ''}`);
   const machine = deps.machine(req.chaddr);
-  const boot = selectBootChoice(bootRequestOf(req), machine, { httpBase: deps.config.httpBase, unknownMachines: deps.config.unknownMachines });
+  const boot = selectBootChoice(bootRequestOf(req), machine, bootPolicy(deps.config));
   if (boot.kind !== 'boot') return nothing('debug', `no ProxyDHCP answer for ${req.chaddr}: ${boot.reason}`);
   const reply = baseReply(req, answer, deps.config);
   addBoot(reply, req, boot, deps.config);

@@ -1,14 +1,19 @@
-// The provisioner's one express app: the Cobbler API today; boot files and the UI join it.
-import express, { type Express } from 'express';
+// The provisioner's one express app: the Cobbler API, the boot and install-time routes; the UI joins it.
+import express, { type Express, type Router } from 'express';
 import type { Logger } from '../../lib/log.ts';
 import type { Dispatcher } from '../cobbler/dispatch.ts';
 import { cobblerApiRouter } from './cobbler-api-route.ts';
 
-export function createHttpApp(opts: { dispatcher: Dispatcher; log: Logger; maxBodyBytes?: number }): Express {
+export function createHttpApp(opts: {
+  dispatcher: Dispatcher; log: Logger; maxBodyBytes?: number;
+  /** What booting machines fetch (provisioner/http/boot-routes.ts): /cblr/svc/op/..., /images/..., /grub/... */
+  bootRoutes?: Router;
+}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(cobblerApiRouter(opts));
+  if (opts.bootRoutes) app.use(opts.bootRoutes);
   app.get('/', (_req, res) => {
     res.type('text/plain').send('rackforge provisioner\nCobbler-compatible XML-RPC API: POST /cobbler_api\n');
   });
