@@ -28,6 +28,7 @@ import { Router } from 'express';
 import { bootRouter } from '../provisioner/http/boot-routes.ts';
 import { loaderRouter } from '../provisioner/http/loader-route.ts';
 import { checkBootFiles } from '../provisioner/boot/boot-check.ts';
+import { writeTftpTree } from '../provisioner/boot/tftp-export.ts';
 import { seedSampleTemplates } from '../provisioner/templates/sample-templates.ts';
 import { startBootServices, type BootServiceOptions, type RunningBootServices } from './compose-boot.ts';
 
@@ -50,6 +51,8 @@ export interface ProvisionerOptions {
   settings?: Settings;
   /** DHCP/ProxyDHCP, TFTP and HTTP boot on the boot server's address. */
   boot?: ProvisionerBootOptions;
+  /** `sync` also writes the generated TFTP files here, for operators who keep their own tftpd. */
+  exportTftpDir?: string;
   maxBodyBytes?: number;
   clock?: Clock;
   random?: Random;
@@ -152,6 +155,11 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
       const files = await checkBootFiles(o.systems && o.systems.length > 0 ? [] : inventory.list('distro'));
       for (const w of [...files.problems, ...files.warnings]) line(`warning: ${w}`);
       for (const p of files.problems) bootEvents.record({ at: clock.now(), kind: 'sync-problem', detail: p });
+      if (opts.exportTftpDir && (!o.systems || o.systems.length === 0)) {
+        const out = writeTftpTree(opts.exportTftpDir, inventory, { tokenFor: (s) => tokens.tokenFor(s) });
+        line(`wrote ${out.written.length} boot files under ${opts.exportTftpDir}`);
+        result.problems.push(...out.failed.map((f) => `exporting ${f}`));
+      }
       for (const p of result.problems) line(`problem: ${p}`);
       if (result.problems.length > 0) {
         throw new RackforgeError('ITEM_MISSING_REFERENCE', `sync found ${result.problems.length} problem(s): ${result.problems.slice(0, 3).join('; ')}`);

@@ -33,6 +33,7 @@ const SERVE_OPTIONS: OptionSpec[] = [
   { flag: 'unknown-machines', key: 'unknown_machines', kind: 'string', choices: ['menu', 'ignore'], group: 'network boot', help: 'MACs not in the inventory: boot the default menu (default) or get no answer' },
   { flag: 'tftp-root', key: 'tftp_root', kind: 'string', metavar: 'DIR', group: 'network boot', help: 'extra files served over TFTP (default DATA/tftpboot)' },
   { flag: 'tftp-port', key: 'tftp_port', kind: 'string', metavar: 'N', group: 'network boot', help: 'TFTP port (default 69)' },
+  { flag: 'export-tftp-dir', key: 'export_tftp_dir', kind: 'string', metavar: 'DIR', group: 'network boot', help: 'sync also writes the generated TFTP files here (for your own tftpd)' },
   { flag: 'dhcp-port', key: 'dhcp_port', kind: 'string', metavar: 'N', group: 'network boot', help: 'DHCP server port (default 67; for tests)' },
   { flag: 'log-level', key: 'log_level', kind: 'string', choices: ['debug', 'info', 'warn', 'error'], help: 'log verbosity (default info)' },
   { flag: 'help', key: 'help', kind: 'boolean', short: 'h', help: 'show this help' },
@@ -137,6 +138,7 @@ async function serveUntilSignal(argv: string[], io: CliIo, command: string): Pro
     ...(o.durable ? { durableCommits: true } : {}),
     ...httpsOption(o),
     ...bootOption(o, dataDir),
+    ...(typeof o.export_tftp_dir === 'string' ? { exportTftpDir: resolve(o.export_tftp_dir) } : {}),
     log,
   });
   if (running.generatedPassword) {
