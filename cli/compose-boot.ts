@@ -16,7 +16,7 @@ import { selectMachine, selectReservation } from '../provisioner/dhcp/inventory-
 import type { InventoryService } from '../provisioner/inventory/inventory-service.ts';
 import type { DatagramPort } from '../provisioner/net/datagram.ts';
 import { openInterfacePort } from '../provisioner/net/interface-port.ts';
-import { openUdpPort } from '../provisioner/net/udp-port.ts';
+import { openUdpPort, openUdpPortFor } from '../provisioner/net/udp-port.ts';
 import type { Store } from '../provisioner/store/store.ts';
 import { bootTreeSource } from '../provisioner/tftp/boot-tree-source.ts';
 import { serveTftp, type TftpServerHandle, type TransferReport } from '../provisioner/tftp/tftp-server.ts';
@@ -142,7 +142,7 @@ export async function startBootServices(
     opened.push(listener);
     const tftp = serveTftp({
       port: listener,
-      openPort: (local) => openUdpPort(local),
+      openPort: openUdpPortFor,
       source: bootTreeSource({ inventory, tokenFor: (s) => deps.tokens.tokenFor(s) }, tftpRoot ? { root: tftpRoot } : {}),
       log, clock,
       onTransfer: (r: TransferReport) => {

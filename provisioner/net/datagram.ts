@@ -36,5 +36,9 @@ export interface DatagramPort {
   close(): void;
 }
 
-/** Opens a port: used by servers that need a fresh port per exchange (TFTP transfers). */
-export type PortOpener = (local: Endpoint) => Promise<DatagramPort>;
+/**
+ * Opens a port: used by servers that need a fresh port per exchange (TFTP transfers). With a
+ * `peer`, ports that can connect the socket to it (the kernel then delivers only that peer's
+ * datagrams, and sends take the connected fast path); sends to anyone else may then fail.
+ */
+export type PortOpener = (local: Endpoint, peer?: Endpoint) => Promise<DatagramPort>;

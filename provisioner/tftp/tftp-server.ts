@@ -242,7 +242,7 @@ export function serveTftp(opts: TftpServerOptions): TftpServerHandle {
     const plan = planTransfer(mode, options, content.size, planLimits);
     let tport: DatagramPort;
     try {
-      tport = await openPort({ address: listener.local.address, port: 0 });
+      tport = await openPort({ address: listener.local.address, port: 0 }, client);
     } catch (e) {
       transfers.delete(key);
       await closeQuietly(content);
