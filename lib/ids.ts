@@ -28,8 +28,28 @@ export function isIpv4(text: string): boolean {
   try { parseIpv4(text); return true; } catch { return false; }
 }
 
-/** The address as an unsigned 32-bit number (for ranges and ordering). */
+/** The address as an unsigned 32-bit number (for ranges and ordering). Throws like parseIpv4. */
 export function ipv4ToInt(ip: string): number {
+  // Hot in the DHCP server: one pass over the characters, the same rules as parseIpv4.
+  let n = 0, part = 0, digits = 0, dots = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return slowIpv4ToInt(ip); // leading zero: let parseIpv4 refuse it
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return slowIpv4ToInt(ip);
+    } else if (c === 46 && digits > 0) {
+      n = n * 256 + part;
+      part = 0; digits = 0; dots++;
+    } else {
+      return slowIpv4ToInt(ip);
+    }
+  }
+  if (dots !== 4) return slowIpv4ToInt(ip);
+  return n;
+}
+
+function slowIpv4ToInt(ip: string): number {
   const p = parseIpv4(ip).split('.').map(Number) as [number, number, number, number];
   return ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3];
 }

@@ -1,10 +1,11 @@
 // A read-through, write-through memory of another Store. The provisioner is the only writer
 // of its store, so it can answer getItem/listItems from memory: a listing of 10,000 systems
 // costs a map walk instead of 10,000 JSON parses. Index lookups (findSystems, findReferrers,
-// itemsSince) stay with the underlying store, whose indexes answer them.
+// itemsSince) stay with the underlying store, except findSystems, which the DHCP server asks
+// per packet: its keys are indexed in memory too.
 // Records are the underlying store's frozen objects, so they can be shared as they are.
 import type { ItemRecord, ItemType, RefField, SystemKey } from '../inventory/types.ts';
-import { compareNames } from './record-index.ts';
+import { compareNames, normalizeKeyValue, selectSystemKeys } from './record-index.ts';
 import type { BootEventQuery, LeaseRecord, Store, UserRecord } from './store.ts';
 import type { BootEvent } from '../boot/boot-events.ts';
 
@@ -12,6 +13,36 @@ interface TypeCache { byName: Map<string, ItemRecord>; sorted: ItemRecord[] | nu
 
 export class CachedStore implements Store {
   private readonly types = new Map<ItemType, TypeCache>();
+  /**
+   * The systems' MAC/IP/hostname/DNS-name keys in memory ("key\0value" → names), built on
+   * first use and kept in step with every write. The DHCP server asks for each packet's MAC
+   * and each candidate address, thousands of times a second, mostly for values no system has.
+   */
+  private keyIndex: Map<string, Set<string>> | null = null;
+
+  private systemKeys(): Map<string, Set<string>> {
+    if (!this.keyIndex) {
+      this.keyIndex = new Map();
+      for (const r of this.listItems('system')) this.indexKeys(r, true);
+    }
+    return this.keyIndex;
+  }
+
+  private indexKeys(record: ItemRecord, add: boolean): void {
+    const index = this.keyIndex;
+    if (!index) return;
+    for (const [key, value] of selectSystemKeys(record)) {
+      const k = `${key}\0${value}`;
+      let names = index.get(k);
+      if (add) {
+        if (!names) index.set(k, (names = new Set()));
+        names.add(record.name);
+      } else if (names) {
+        names.delete(record.name);
+        if (names.size === 0) index.delete(k);
+      }
+    }
+  }
 
   constructor(private readonly inner: Store) {}
 
@@ -40,12 +71,21 @@ export class CachedStore implements Store {
   }
 
   itemsSince(type: ItemType, mtime: number): ItemRecord[] { return this.inner.itemsSince(type, mtime); }
-  findSystems(key: SystemKey, value: string): string[] { return this.inner.findSystems(key, value); }
+  findSystems(key: SystemKey, value: string): string[] {
+    const names = this.systemKeys().get(`${key}\0${normalizeKeyValue(value)}`);
+    return names ? [...names].sort(compareNames) : [];
+  }
   findReferrers(type: ItemType, field: RefField, target: string): string[] { return this.inner.findReferrers(type, field, target); }
   lastModified(): number { return this.inner.lastModified(); }
 
   putItem(type: ItemType, record: ItemRecord): void {
+    const before = type === 'system' && this.keyIndex ? this.getItem(type, record.name) : undefined;
     this.inner.putItem(type, record);
+    if (type === 'system' && this.keyIndex) {
+      if (before) this.indexKeys(before, false);
+      const now = this.inner.getItem(type, record.name);
+      if (now) this.indexKeys(now, true);
+    }
     // Read back what the store kept (frozen, normalised), so the cache never differs from it.
     const stored = this.inner.getItem(type, record.name);
     const c = this.types.get(type);
@@ -55,7 +95,9 @@ export class CachedStore implements Store {
   }
 
   deleteItem(type: ItemType, name: string): boolean {
+    const before = type === 'system' && this.keyIndex ? this.getItem(type, name) : undefined;
     const deleted = this.inner.deleteItem(type, name);
+    if (deleted && before) this.indexKeys(before, false);
     const c = this.types.get(type);
     if (deleted && c) { c.byName.delete(name); c.sorted = null; }
     return deleted;
@@ -70,6 +112,7 @@ export class CachedStore implements Store {
       return this.inner.transaction(fn);
     } catch (e) {
       this.types.clear();
+      this.keyIndex = null;
       throw e;
     }
   }
@@ -86,5 +129,5 @@ export class CachedStore implements Store {
   getInstallToken(system: string): string | undefined { return this.inner.getInstallToken(system); }
   putInstallToken(system: string, token: string): void { this.inner.putInstallToken(system, token); }
   deleteInstallToken(system: string): boolean { return this.inner.deleteInstallToken(system); }
-  close(): void { this.types.clear(); this.inner.close(); }
+  close(): void { this.types.clear(); this.keyIndex = null; this.inner.close(); }
 }
