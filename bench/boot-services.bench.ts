@@ -4,24 +4,26 @@
 // non-zero only when something fails (a server that does not start, a corrupt download, an
 // ACKed lease missing from a store is reported, not fatal), never because a target is missed.
 //
-//   node --import=tsx bench/boot-services.bench.ts [--quick] [--only dhcp|tftp]
+//   node --import=tsx bench/boot-services.bench.ts [--quick] [--only dhcp|tftp|profile]
 //        [--dhcp-seconds S] [--rates 2000,5000,10000] [--tftp-runs N] [--servers rackforge,dnsmasq,...]
 //        [--cpu-prof DIR] [--out FILE]
 //
 // Everything runs in fresh `unshare -Urn` namespaces (test/helpers/netns.ts), one namespace
-// session per server, one after the other: the server on veth `srv` 10.77.0.1/16, the clients
-// (perfdhcp, atftp, curl) in a nested namespace on `cli` 10.77.0.2/16. Nothing reaches the
-// host's network. The shell side is bench/boot-services.sh.
+// session per server and run: the server on veth `srv` 10.77.0.1/16, the clients (perfdhcp,
+// atftp, curl) in a nested namespace on `cli` 10.77.0.2/16. Nothing reaches the host's network.
+// The runs are interleaved (each rate, or each TFTP download, goes through every server in turn)
+// so that load from other work on the machine falls on all servers alike. The shell side is
+// bench/boot-services.sh; each session's script and output stay in the work directory.
 //
-// DHCP: for each server and each offered rate, a fresh server (empty lease store), then
-//   perfdhcp -4 -l cli -r RATE -R 60000 -p SECS -x l 10.77.0.1
+// DHCP: for each offered rate and each server, a fresh server (empty lease store), then
+//   perfdhcp -4 -g single -l cli -r RATE -R 60000 -p SECS -x l 10.77.0.1
 // (perfdhcp acts as a relay: it sends from 10.77.0.2:67 with giaddr 10.77.0.2, so the pool is on
 // the same /16). Then the server is killed with SIGKILL and its lease store read back: every
 // address perfdhcp saw ACKed must be a bound lease there. That makes the rate one of leases
 // persisted crash-safely, for rackforge (SQLite, WAL) and for the others alike.
 //
 // TFTP: a 64 MiB random file, downloaded from each server by atftp (blksize 1428 with and without
-// windowsize 16) and curl (blksize 1428, and the default 512), N runs each, sha256 checked.
+// windowsize 16) and curl (blksize 1428, and the default 512), N rounds, sha256 checked.
 //
 // --cpu-prof DIR: afterwards, one more rackforge session under node --cpu-prof (DHCP at the
 // highest rate, then TFTP with windowsize 16 and with 512-byte blocks); DIR/dhcp and DIR/tftp
@@ -85,8 +87,9 @@ function parseOptions(argv: string[]): Options {
   });
   const quick = values.quick === true;
   const only = values.only;
-  if (only !== undefined && only !== 'dhcp' && only !== 'tftp') throw new Error(`--only must be dhcp or tftp, got ${only}`);
-  const dhcpSeconds = Number(values['dhcp-seconds'] ?? (quick ? 3 : 10));
+  if (only !== undefined && only !== 'dhcp' && only !== 'tftp' && only !== 'profile') throw new Error(`--only must be dhcp, tftp or profile, got ${only}`);
+  if (only === 'profile' && !values['cpu-prof']) throw new Error('--only profile needs --cpu-prof DIR');
+  const dhcpSeconds = Number(values['dhcp-seconds'] ?? (quick ? 3 : 6));
   const tftpRuns = Number(values['tftp-runs'] ?? (quick ? 1 : 3));
   const rates = String(values.rates).split(',').map(Number);
   if (!Number.isInteger(dhcpSeconds) || dhcpSeconds < 1) throw new Error('--dhcp-seconds must be a whole number of seconds >= 1');
@@ -96,8 +99,8 @@ function parseOptions(argv: string[]): Options {
   for (const s of servers ?? []) if (![...DHCP_SERVERS, ...TFTP_SERVERS].includes(s as DhcpServer)) throw new Error(`unknown server ${s}`);
   return {
     quick,
-    dhcp: only !== 'tftp',
-    tftp: only !== 'dhcp',
+    dhcp: only === undefined || only === 'dhcp',
+    tftp: only === undefined || only === 'tftp',
     dhcpSeconds,
     rates,
     tftpRuns,
@@ -136,7 +139,8 @@ function keaConfig(dir: string): string {
 }
 
 function perfdhcpCommand(rate: number, seconds: number): string {
-  return `perfdhcp -4 -l cli -r ${rate} -R ${CLIENTS} -p ${seconds} -x l ${SERVER_IP}`;
+  // -g single: perfdhcp's multi-threaded mode spends about a core more of this 2-core machine.
+  return `perfdhcp -4 -g single -l cli -r ${rate} -R ${CLIENTS} -p ${seconds} -x l ${SERVER_IP}`;
 }
 
 const TFTP_START: Record<TftpServer, string> = {
@@ -176,7 +180,7 @@ async function session(name: string, body: string, outDir: string, timeoutMs: nu
 interface PerfdhcpExchange { sent: number; received: number; dropsPct: number; avgDelayMs: number }
 interface PerfdhcpReport { rate: number; discover: PerfdhcpExchange; request: PerfdhcpExchange; ackedIps: string[] }
 
-export function parsePerfdhcp(text: string): PerfdhcpReport {
+function parsePerfdhcp(text: string): PerfdhcpReport {
   const rate = Number(/Rate: ([\d.]+) 4-way exchanges\/second/.exec(text)?.[1] ?? NaN);
   const section = (title: string): PerfdhcpExchange => {
     const start = text.indexOf(`***Statistics for: ${title}***`);
@@ -246,62 +250,53 @@ interface DhcpRow {
   perfdhcpExit: number;
   /** Time the server's main thread was runnable but waiting for a CPU (/proc/PID/schedstat). */
   runqueueWaitMs: number;
+  /** CPU time the hypervisor gave to other tenants during the run (both vCPUs, /proc/stat steal). */
+  stealMs: number;
   /** /proc/loadavg just before the run. */
   load: string;
   startMs: number;
 }
 
-async function runDhcp(server: DhcpServer, o: Options, out: string): Promise<DhcpRow[]> {
-  const base = join(out, 'dhcp', server);
-  mkdirSync(base, { recursive: true });
-  const lines: string[] = [];
-  for (const rate of o.rates) {
-    const d = join(base, String(rate));
-    mkdirSync(d, { recursive: true });
-    if (server === 'kea') writeFileSync(join(d, 'kea-dhcp4.json'), keaConfig(d));
-    lines.push(
-      `D=${shellQuote(d)}`,
-      't0=$(date +%s%N)',
-      DHCP_START[server],
-      't1=$(date +%s%N)',
-      'sleep 0.5',
-      `echo "LOAD ${rate} $(cut -d' ' -f1-3 /proc/loadavg)"`,
-      'c0=$(bs_cpu_ms $BS_PID); q0=$(bs_runq_ms $BS_PID)',
-      `rc=0; in_netns "$BS_CLI" /usr/bin/time -f '%U %S' -o "$D/perfdhcp.time" ${perfdhcpCommand(rate, o.dhcpSeconds)} >"$D/perfdhcp.out" 2>&1 || rc=$?`,
-      'c1=$(bs_cpu_ms $BS_PID); q1=$(bs_runq_ms $BS_PID)',
-      'kill -0 $BS_PID || { echo "server died during the run" >&2; cat "$D/serve.out" "$D/serve.err" 2>/dev/null | tail -20 >&2; exit 1; }',
-      'bs_kill9 $BS_PID',
-      `echo "DHCP ${rate} $(( c1 - c0 )) $rc $(( (t1 - t0) / 1000000 )) $(( q1 - q0 ))"`,
-    );
-  }
-  const stdout = await session(`dhcp-${server}`, lines.join('\n'), base, o.rates.length * (o.dhcpSeconds + 40) * 1000);
-  const nowS = Date.now() / 1000;
-  const rows: DhcpRow[] = [];
-  for (const m of stdout.matchAll(/^DHCP (\d+) (\d+) (\d+) (\d+) (\d+)$/gm)) {
-    const offered = Number(m[1]);
-    const d = join(base, String(offered));
-    const p = parsePerfdhcp(readFileSync(join(d, 'perfdhcp.out'), 'utf8'));
-    const acked = new Set(p.ackedIps);
-    const ptime = /^([\d.]+) ([\d.]+)$/m.exec(readFileSync(join(d, 'perfdhcp.time'), 'utf8'));
-    const load = new RegExp(`^LOAD ${offered} (.*)$`, 'm').exec(stdout)?.[1] ?? '';
-    const bound = persistedBound(server, d, nowS);
-    let missing = 0;
-    for (const ip of acked) if (!bound.has(ip)) missing++;
-    rows.push({
-      server, offered, seconds: o.dhcpSeconds, rate: p.rate, discover: p.discover, request: p.request,
-      acked: acked.size, persisted: bound.size, missing, serverCpuMs: Number(m[2]), perfdhcpCpuMs: ptime ? Math.round(1000 * (Number(ptime[1]) + Number(ptime[2]))) : -1,
-      perfdhcpExit: Number(m[3]), startMs: Number(m[4]), runqueueWaitMs: Number(m[5]), load,
-    });
-  }
-  if (rows.length !== o.rates.length) throw new Error(`dhcp-${server}: expected ${o.rates.length} runs, got ${rows.length}`);
-  return rows;
+/** One DHCP run in its own namespace session: a fresh server, perfdhcp, SIGKILL, the store read back. */
+async function runDhcp(server: DhcpServer, rate: number, o: Options, out: string): Promise<DhcpRow> {
+  const d = join(out, 'dhcp', server, String(rate));
+  mkdirSync(d, { recursive: true });
+  if (server === 'kea') writeFileSync(join(d, 'kea-dhcp4.json'), keaConfig(d));
+  const lines = [
+    `D=${shellQuote(d)}`,
+    't0=$(date +%s%N)',
+    DHCP_START[server],
+    't1=$(date +%s%N)',
+    'sleep 0.5',
+    'echo "LOAD $(cut -d\' \' -f1-3 /proc/loadavg)"',
+    'c0=$(bs_cpu_ms $BS_PID); q0=$(bs_runq_ms $BS_PID); s0=$(bs_steal_ms)',
+    `rc=0; in_netns "$BS_CLI" /usr/bin/time -f '%U %S' -o "$D/perfdhcp.time" ${perfdhcpCommand(rate, o.dhcpSeconds)} >"$D/perfdhcp.out" 2>&1 || rc=$?`,
+    'c1=$(bs_cpu_ms $BS_PID); q1=$(bs_runq_ms $BS_PID); s1=$(bs_steal_ms)',
+    'kill -0 $BS_PID || { echo "server died during the run" >&2; cat "$D/serve.out" "$D/serve.err" 2>/dev/null | tail -20 >&2; exit 1; }',
+    'bs_kill9 $BS_PID',
+    'echo "DHCP $(( c1 - c0 )) $rc $(( (t1 - t0) / 1000000 )) $(( q1 - q0 )) $(( s1 - s0 ))"',
+  ];
+  const stdout = await session(`session`, lines.join('\n'), d, (o.dhcpSeconds + 45) * 1000);
+  const m = /^DHCP (\d+) (\d+) (\d+) (\d+) (\d+)$/m.exec(stdout);
+  if (!m) throw new Error(`dhcp ${server} ${rate}/s: no result line in the session's output`);
+  const p = parsePerfdhcp(readFileSync(join(d, 'perfdhcp.out'), 'utf8'));
+  const acked = new Set(p.ackedIps);
+  const ptime = /^([\d.]+) ([\d.]+)$/m.exec(readFileSync(join(d, 'perfdhcp.time'), 'utf8'));
+  const bound = persistedBound(server, d, Date.now() / 1000);
+  let missing = 0;
+  for (const ip of acked) if (!bound.has(ip)) missing++;
+  return {
+    server, offered: rate, seconds: o.dhcpSeconds, rate: p.rate, discover: p.discover, request: p.request,
+    acked: acked.size, persisted: bound.size, missing, serverCpuMs: Number(m[1]), perfdhcpCpuMs: ptime ? Math.round(1000 * (Number(ptime[1]) + Number(ptime[2]))) : -1,
+    perfdhcpExit: Number(m[2]), startMs: Number(m[3]), runqueueWaitMs: Number(m[4]), stealMs: Number(m[5]), load: /^LOAD (.*)$/m.exec(stdout)?.[1] ?? '',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // TFTP
 
-interface TftpRun { seconds: number; ok: boolean; serverCpuMs: number; clientCpuMs: number }
-interface TftpRow { server: TftpServer; client: string; windowsize: boolean; runs: TftpRun[]; bestMBs: number; medianMBs: number; failures: number; load: string }
+interface TftpRun { seconds: number; ok: boolean; serverCpuMs: number; clientCpuMs: number; /** Hypervisor steal (both vCPUs) during the download. */ stealMs: number; /** /proc/loadavg when the round's server had started. */ load: string }
+interface TftpRow { server: TftpServer; client: string; windowsize: boolean; runs: TftpRun[]; bestMBs: number; medianMBs: number; failures: number }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -309,30 +304,37 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-async function runTftp(server: TftpServer, o: Options, out: string, root: string, sha: string, shm: string): Promise<TftpRow[]> {
-  const d = join(out, 'tftp', server);
+/** Downloads by the given clients from one server, in a namespace session of its own. */
+async function runTftpSession(server: TftpServer, round: number, clients: TftpClient[], out: string, root: string, sha: string, shm: string): Promise<Map<string, TftpRun>> {
+  const d = join(out, 'tftp', server, `round-${round}`, clients.map((c) => c.label.replace(/[^a-z0-9]+/gi, '-')).join('+'));
   mkdirSync(d, { recursive: true });
   const target = join(shm, `${server}.out`);
   const lines = [`D=${shellQuote(d)}`, `ROOT=${shellQuote(root)}`, ...(server === 'tftpd-hpa' ? ['bs_build_setgroups_shim'] : []), TFTP_START[server], 'echo "LOAD $(cut -d\' \' -f1-3 /proc/loadavg)"'];
-  for (let run = 1; run <= o.tftpRuns; run++) {
-    for (const c of TFTP_CLIENTS) lines.push(`bs_tftp_get ${shellQuote(c.label)} ${run} $BS_PID ${shellQuote(target)} ${c.argv(target).map(shellQuote).join(' ')}`);
-  }
+  for (const c of clients) lines.push(`bs_tftp_get ${shellQuote(c.label)} ${round} $BS_PID ${shellQuote(target)} ${c.argv(target).map(shellQuote).join(' ')}`);
   lines.push('bs_kill9 $BS_PID');
-  const stdout = await session(`tftp-${server}`, lines.join('\n'), d, 60_000 + o.tftpRuns * TFTP_CLIENTS.length * 95_000);
+  const stdout = await session('session', lines.join('\n'), d, 60_000 + clients.length * 95_000);
+  const load = /^LOAD (.*)$/m.exec(stdout)?.[1] ?? '';
+  const runs = new Map<string, TftpRun>();
+  for (const line of stdout.split('\n')) {
+    const f = line.split('\t');
+    if (f.length < 7 || !clients.some((c) => c.label === f[0])) continue;
+    runs.set(f[0]!, { seconds: Number(f[2]) / 1e6, ok: f[3] === sha && f[4] === '0', serverCpuMs: Number(f[5]), clientCpuMs: Number(f[6]), stealMs: Number(f[7] ?? 0), load });
+  }
+  for (const c of clients) if (!runs.has(c.label)) throw new Error(`tftp ${server} round ${round}: no result for ${c.label}`);
+  return runs;
+}
+
+function tftpRows(runs: Map<TftpServer, Map<string, TftpRun[]>>): TftpRow[] {
   const rows: TftpRow[] = [];
-  for (const c of TFTP_CLIENTS) {
-    const runs: TftpRun[] = [];
-    for (const line of stdout.split('\n')) {
-      const f = line.split('\t');
-      if (f[0] !== c.label || f.length < 7) continue;
-      runs.push({ seconds: Number(f[2]) / 1e6, ok: f[3] === sha && f[4] === '0', serverCpuMs: Number(f[5]), clientCpuMs: Number(f[6]) });
+  for (const [server, byClient] of runs) {
+    for (const c of TFTP_CLIENTS) {
+      const rs = byClient.get(c.label) ?? [];
+      const good = rs.filter((r) => r.ok).map((r) => TFTP_BYTES / 1e6 / r.seconds);
+      rows.push({
+        server, client: c.label, windowsize: c.windowsize, runs: rs,
+        bestMBs: good.length ? Math.max(...good) : 0, medianMBs: good.length === rs.length && rs.length ? median(good) : 0, failures: rs.length - good.length,
+      });
     }
-    const good = runs.filter((r) => r.ok).map((r) => TFTP_BYTES / 1e6 / r.seconds);
-    rows.push({
-      server, client: c.label, windowsize: c.windowsize, runs,
-      bestMBs: good.length ? Math.max(...good) : 0, medianMBs: good.length === runs.length ? median(good) : 0, failures: runs.length - good.length,
-      load: /^LOAD (.*)$/m.exec(stdout)?.[1] ?? '',
-    });
   }
   return rows;
 }
@@ -390,22 +392,23 @@ const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
 function dhcpTable(rows: DhcpRow[]): string {
   return mdTable(
-    ['server', 'offered /s', 'DORA /s (perfdhcp)', 'ACKs', 'drops D-O / R-A', 'avg delay D-O / R-A', 'bound after kill -9', 'ACKed not stored', 'server CPU', 'CPU per ACK', 'server waited for a CPU', 'perfdhcp CPU', 'load before'],
+    ['server', 'offered /s', 'DORA /s (perfdhcp)', 'ACKs', 'drops D-O / R-A', 'avg delay D-O / R-A', 'bound after kill -9', 'ACKed not stored', 'server CPU', 'CPU per ACK', 'server waited for a CPU', 'perfdhcp CPU', 'steal', 'load before'],
     rows.map((r) => [
       r.server, String(r.offered), f0(r.rate), String(r.request.received), `${f1(r.discover.dropsPct)} % / ${f1(r.request.dropsPct)} %`,
       `${f1(r.discover.avgDelayMs)} / ${f1(r.request.avgDelayMs)} ms`, String(r.persisted), String(r.missing),
       `${(r.serverCpuMs / 1000).toFixed(1)} s / ${r.seconds} s`, `${r.request.received ? ((r.serverCpuMs * 1000) / r.request.received).toFixed(0) : '–'} µs`,
-      `${(r.runqueueWaitMs / 1000).toFixed(1)} s`, `${(r.perfdhcpCpuMs / 1000).toFixed(1)} s`, r.load.split(' ')[0] ?? '',
+      `${(r.runqueueWaitMs / 1000).toFixed(1)} s`, `${(r.perfdhcpCpuMs / 1000).toFixed(1)} s`, `${(r.stealMs / 1000).toFixed(1)} s`, r.load.split(' ')[0] ?? '',
     ]),
   );
 }
 
 function tftpTable(rows: TftpRow[]): string {
   return mdTable(
-    ['server', 'client', 'best MB/s', 'median MB/s', 'runs (s)', 'server CPU / run', 'client CPU / run', 'sha256'],
+    ['server', 'client', 'best MB/s', 'median MB/s', 'runs (s)', 'steal per run (s)', 'server CPU / run', 'client CPU / run', 'sha256'],
     rows.map((r) => [
-      r.server, r.client, f1(r.bestMBs), f1(r.medianMBs), r.runs.map((x) => x.seconds.toFixed(2)).join(' '),
-      `${(median(r.runs.map((x) => x.serverCpuMs)) / 1000).toFixed(2)} s`, `${(median(r.runs.map((x) => x.clientCpuMs)) / 1000).toFixed(2)} s`,
+      r.server, r.client, f1(r.bestMBs), f1(r.medianMBs), r.runs.map((x) => x.seconds.toFixed(2)).join(' '), r.runs.map((x) => (x.stealMs / 1000).toFixed(1)).join(' '),
+      // in.tftpd serves each transfer from a forked child it does not wait for: not measurable here.
+      r.server === 'tftpd-hpa' ? 'n/a' : `${(median(r.runs.map((x) => x.serverCpuMs)) / 1000).toFixed(2)} s`, `${(median(r.runs.map((x) => x.clientCpuMs)) / 1000).toFixed(2)} s`,
       r.failures ? `${r.failures} FAILED` : `${r.runs.length}/${r.runs.length} ok`,
     ]),
     2,
@@ -483,17 +486,19 @@ async function main(): Promise<void> {
   let sha = '';
   try {
     if (o.dhcp) {
-      for (const s of o.dhcpServers) {
-        const ts = performance.now();
-        try {
-          const rows = await runDhcp(s, o, out);
-          dhcp.push(...rows);
-          for (const r of rows) console.log(`  dhcp ${s} offered ${r.offered}/s: ${f0(r.rate)} DORA/s, ${r.request.received} ACKs, ${r.persisted} bound after kill -9, ${r.missing} ACKed not stored`);
-        } catch (e) {
-          failed = true;
-          console.error(`  dhcp ${s} FAILED: ${(e as Error).message}`);
+      // Interleaved (rate by rate, each server in turn) so that load from elsewhere on the
+      // machine falls on all servers alike rather than on whichever ran during it.
+      for (const rate of o.rates) {
+        for (const s of o.dhcpServers) {
+          try {
+            const r = await runDhcp(s, rate, o, out);
+            dhcp.push(r);
+            console.log(`  dhcp ${s} offered ${rate}/s: ${f0(r.rate)} DORA/s, ${r.request.received} ACKs, ${r.persisted} bound after kill -9, ${r.missing} ACKed not stored, server CPU ${(r.serverCpuMs / 1000).toFixed(1)} s`);
+          } catch (e) {
+            failed = true;
+            console.error(`  dhcp ${s} offered ${rate}/s FAILED: ${(e as Error).message}`);
+          }
         }
-        console.log(`  (dhcp ${s}: ${((performance.now() - ts) / 1000).toFixed(0)} s)`);
       }
     }
     if (o.tftp || o.cpuProfDir) {
@@ -502,23 +507,34 @@ async function main(): Promise<void> {
       writeFileSync(join(root, TFTP_FILE), data, { mode: 0o644 });
     }
     if (o.tftp) {
-      for (const s of o.tftpServers) {
-        const ts = performance.now();
-        try {
-          const rows = await runTftp(s, o, out, root, sha, shm);
-          tftp.push(...rows);
-          for (const r of rows) console.log(`  tftp ${s} ${r.client}: best ${f1(r.bestMBs)} MB/s, median ${f1(r.medianMBs)} MB/s${r.failures ? `, ${r.failures} FAILED` : ''}`);
-          if (rows.some((r) => r.failures)) failed = true;
-        } catch (e) {
-          failed = true;
-          console.error(`  tftp ${s} FAILED: ${(e as Error).message}`);
+      // Round by round, client by client, each server in turn, every download in a namespace
+      // session of its own: the host's speed changes within tens of seconds (see the steal
+      // column), and downloads seconds apart are the fairest comparison it allows.
+      const runs = new Map<TftpServer, Map<string, TftpRun[]>>(o.tftpServers.map((s) => [s, new Map(TFTP_CLIENTS.map((c) => [c.label, []]))]));
+      for (let round = 1; round <= o.tftpRuns; round++) {
+        for (const c of TFTP_CLIENTS) {
+          const line: string[] = [];
+          for (const s of o.tftpServers) {
+            try {
+              const r = (await runTftpSession(s, round, [c], out, root, sha, shm)).get(c.label)!;
+              runs.get(s)!.get(c.label)!.push(r);
+              line.push(`${s} ${r.ok ? `${f1(TFTP_BYTES / 1e6 / r.seconds)} MB/s` : 'FAILED'}`);
+              if (!r.ok) failed = true;
+            } catch (e) {
+              failed = true;
+              line.push(`${s} FAILED`);
+              console.error(`  tftp round ${round} ${s} ${c.label} FAILED: ${(e as Error).message}`);
+            }
+          }
+          console.log(`  tftp round ${round}, ${c.label}: ${line.join(', ')}`);
         }
-        console.log(`  (tftp ${s}: ${((performance.now() - ts) / 1000).toFixed(0)} s)`);
       }
+      tftp.push(...tftpRows(runs));
     }
     if (o.cpuProfDir) profile = await profileRackforge(o, out, root, shm);
   } finally {
     rmSync(shm, { recursive: true, force: true });
+    rmSync(join(root, TFTP_FILE), { force: true });
   }
   const wallS = (performance.now() - t0) / 1000;
   const load1 = loadavg();

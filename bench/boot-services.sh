@@ -29,6 +29,12 @@ bs_runq_ms() {
   awk '{ print int($2 / 1000000) }' "/proc/$1/schedstat" 2>/dev/null || echo 0
 }
 
+# CPU time (ms, all CPUs) the hypervisor gave to others while this VM wanted to run: "steal" in
+# /proc/stat. Other tenants of the host slow every server alike; this says when they did.
+bs_steal_ms() {
+  awk -v t="$BS_TICKS" '$1 == "cpu" { print int($9 * 1000 / t) }' /proc/stat
+}
+
 # CLOCK_MONOTONIC in microseconds: the clock of V8's --cpu-prof timestamps.
 bs_mono_us() {
   python3 -c 'import time; print(time.monotonic_ns() // 1000)'
@@ -90,19 +96,21 @@ bs_build_setgroups_shim() {
 }
 
 # One timed TFTP download in the client namespace: prints a TSV line
-#   label  run  microseconds  sha256  exit-status  server-cpu-ms  client-cpu-ms
+#   label  run  microseconds  sha256  exit-status  server-cpu-ms  client-cpu-ms  steal-ms
 # $1 label, $2 run number, $3 server pid, $4 output file, rest: the client command.
 bs_tftp_get() {
   local label=$1 run=$2 pid=$3 out=$4; shift 4
   rm -f "$out"
-  local c0 c1 t0 t1 rc=0 sum=- cl
-  c0=$(bs_cpu_ms "$pid")
+  local c0 c1 t0 t1 s0 s1 rc=0 sum=- cl
+  c0=$(bs_cpu_ms "$pid"); s0=$(bs_steal_ms)
   t0=$(date +%s%N)
   in_netns "$BS_CLI" /usr/bin/time -f '%U %S' -o "$BS_OUT/client-time" timeout 90 "$@" >/dev/null 2>>"$BS_OUT/tftp-clients.err" || rc=$?
   t1=$(date +%s%N)
+  s1=$(bs_steal_ms)
+  sleep 0.1 # in.tftpd reaps its per-transfer child on SIGCHLD: only then its CPU time counts
   c1=$(bs_cpu_ms "$pid")
   cl=$(awk '/^[0-9.]+ [0-9.]+$/ { print int(($1 + $2) * 1000) }' "$BS_OUT/client-time" 2>/dev/null || true)
   if [ -f "$out" ]; then sum=$(sha256sum "$out" | cut -d' ' -f1); fi
   rm -f "$out"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$run" "$(( (t1 - t0) / 1000 ))" "$sum" "$rc" "$(( c1 - c0 ))" "${cl:--1}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$run" "$(( (t1 - t0) / 1000 ))" "$sum" "$rc" "$(( c1 - c0 ))" "${cl:--1}" "$(( s1 - s0 ))"
 }
