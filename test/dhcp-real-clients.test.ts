@@ -48,7 +48,7 @@ in_netns "$C" udhcpc -i cli -f -q -n -t 3 -T 2 -s "$T/udhcpc.sh" 2>&1 || echo "u
 as_mac ${PROBE}
 in_netns "$C" ip addr add 10.50.0.60/24 dev cli
 probe() { in_netns "$C" python3 test/netboot/dhcp-probe.py cli ${PROBE} "$@"; }
-echo '== probe uefi';  probe DISCOVER --opt 93=0007 --opt 60=$(printf 'PXEClient:Arch:00007:UNDI:003016' | od -An -tx1 | tr -d ' \\n') --opt 97=0000112233445566778899aabbccddeeff
+echo '== probe uefi';  probe DISCOVER --then-request yes --opt 93=0007 --opt 60=$(printf 'PXEClient:Arch:00007:UNDI:003016' | od -An -tx1 | tr -d ' \\n') --opt 97=0000112233445566778899aabbccddeeff
 echo '== probe ipxe bios';  probe DISCOVER --opt 93=0000 --opt 77=$(printf iPXE | od -An -tx1 | tr -d ' \\n')
 echo '== probe ipxe';  probe DISCOVER --opt 93=0007 --opt 77=$(printf iPXE | od -An -tx1 | tr -d ' \\n')
 echo '== probe http';  probe DISCOVER --opt 93=0010 --opt 60=$(printf 'HTTPClient:Arch:00016:UNDI:003000' | od -An -tx1 | tr -d ' \\n')
@@ -119,8 +119,10 @@ describe('DHCP with real clients in a network namespace', function () {
   });
 
   it('option 93 = 7 with PXEClient: the x86-64 UEFI loader and the UUID echoed, PXEClient not (a DHCP-only offer)', () => {
-    const [o] = replies(section(r.stdout, 'probe uefi'));
+    const [o, ack] = replies(section(r.stdout, 'probe uefi'));
     assert.equal(o?.type, 'OFFER');
+    assert.equal(ack?.type, 'ACK');
+    assert.equal(ack?.file, 'ipxe.efi');
     assert.equal(o?.file, 'ipxe.efi');
     assert.equal(o?.siaddr, '10.50.0.1');
     assert.equal(o?.options['60'], undefined);

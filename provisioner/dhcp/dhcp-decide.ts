@@ -198,7 +198,11 @@ function discover(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null,
   const current = deps.leases.get(ip);
   const key = clientKeyOf(req);
   const keep = current && (current.clientKey === key || current.mac === req.chaddr) && current.state === 'bound' && isActive(current, now);
-  const leases = keep ? [] : [deps.leases.set(leaseFor(req, ip, subnet, 'offered', now + deps.config.offerHoldSeconds, now, machine, current))];
+  // The offer is held in memory only: what must survive a crash is the ACK's lease. A server
+  // restarted between OFFER and REQUEST may offer the address again, but it still ACKs it to
+  // one client only (the other REQUEST finds it leased and gets a NAK).
+  if (!keep) deps.leases.set(leaseFor(req, ip, subnet, 'offered', now + deps.config.offerHoldSeconds, now, machine, current));
+  const leases: LeaseRecord[] = [];
   const reply = baseReply(req, 'OFFER', deps.config);
   reply.yiaddr = ip;
   addNetwork(reply, subnet, subnet.leaseSeconds, machine?.hostname);
@@ -219,8 +223,8 @@ function request(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, 
   if (selecting && req.options.serverId !== deps.config.serverIp) {
     // The client took another server's offer: give ours back to the pool.
     const mine = deps.leases.forClient(key, req.chaddr);
-    const leases = mine && mine.state === 'offered' ? [deps.leases.set({ ...mine, state: 'released', expiresAt: now, updatedAt: now })] : [];
-    return nothing('debug', `${req.chaddr} chose server ${req.options.serverId}`, leases);
+    if (mine && mine.state === 'offered') deps.leases.set({ ...mine, state: 'released', expiresAt: now, updatedAt: now });
+    return nothing('debug', `${req.chaddr} chose server ${req.options.serverId}`);
   }
   const wanted = req.options.requestedIp ?? (req.ciaddr !== ZERO ? req.ciaddr : undefined);
   if (!wanted) return nothing('warn', `REQUEST from ${req.chaddr} names no address (no option 50, no ciaddr)`);

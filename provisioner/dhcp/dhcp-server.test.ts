@@ -7,10 +7,11 @@ import { decodeDhcp, encodeDhcp, type DhcpMessage } from '../protocol/dhcp.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { BROADCAST_FLAG, clientRequest, testConfig } from './dhcp-fixtures.ts';
 import { serveDhcp } from './dhcp-server.ts';
+import { makeSubnet } from './dhcp-config.ts';
 
 const A = '52:54:00:00:00:0a';
 
-async function setup(store = new MemoryStore()) {
+async function setup(store = new MemoryStore(), config = testConfig({ subnets: [testConfig().subnets[0]!] })) {
   const net = new MemoryNetwork();
   const server67 = net.open({ address: '0.0.0.0', port: 67 });
   const client = net.open({ address: '0.0.0.0', port: 68 });
@@ -18,7 +19,7 @@ async function setup(store = new MemoryStore()) {
   const events: BootEvent[] = [];
   const clock = new ManualClock(1_000_000);
   const dhcp = serveDhcp({
-    ports: [server67], config: testConfig({ subnets: [testConfig().subnets[0]!] }), store,
+    ports: [server67], config, store,
     events: { record: (e) => { events.push(e); store.appendBootEvent(e); } },
     machine: () => null, reservedFor: () => undefined, clock, log: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
   });
@@ -38,7 +39,8 @@ describe('serveDhcp on a memory network', () => {
     const s = await setup();
     const offer = await s.ask(clientRequest('DISCOVER', A, {}, { flags: BROADCAST_FLAG }));
     assert.equal(offer?.options.messageType, 'OFFER');
-    assert.equal(s.store.getLease(offer!.yiaddr)?.state, 'offered');
+    assert.equal(s.store.getLease(offer!.yiaddr), undefined, 'offers are held in memory only');
+    assert.equal(s.dhcp.leases.get(offer!.yiaddr)?.state, 'offered');
     const ack = await s.ask(clientRequest('REQUEST', A, { requestedIp: offer!.yiaddr, serverId: '10.0.0.1' }, { flags: BROADCAST_FLAG }));
     assert.equal(ack?.options.messageType, 'ACK');
     assert.equal(s.store.getLease(ack!.yiaddr)?.state, 'bound');
@@ -79,11 +81,14 @@ describe('serveDhcp on a memory network', () => {
     const s = await setup(store);
     const original = store.putLease.bind(store);
     store.putLease = () => { throw new Error('disk full'); };
-    assert.equal(await s.ask(clientRequest('DISCOVER', A, {}, { flags: BROADCAST_FLAG })), undefined);
+    const offer = await s.ask(clientRequest('DISCOVER', A, {}, { flags: BROADCAST_FLAG }));
+    assert.equal(offer?.options.messageType, 'OFFER', 'an offer needs no stored lease');
+    assert.equal(await s.ask(clientRequest('REQUEST', A, { requestedIp: offer!.yiaddr, serverId: '10.0.0.1' }, { flags: BROADCAST_FLAG })), undefined, 'no ACK without a stored lease');
     assert.ok(s.lines.some((l) => l.includes('storing leases failed') && l.includes('disk full')));
     assert.equal(s.dhcp.leases.size, 0);
     store.putLease = original;
-    assert.equal((await s.ask(clientRequest('DISCOVER', A, {}, { flags: BROADCAST_FLAG })))?.options.messageType, 'OFFER');
+    const again = await s.ask(clientRequest('DISCOVER', A, {}, { flags: BROADCAST_FLAG }));
+    assert.equal((await s.ask(clientRequest('REQUEST', A, { requestedIp: again!.yiaddr, serverId: '10.0.0.1' }, { flags: BROADCAST_FLAG })))?.options.messageType, 'ACK');
     await s.dhcp.close();
   });
 
@@ -95,8 +100,23 @@ describe('serveDhcp on a memory network', () => {
     const s = await setup(store);
     await Promise.all(Array.from({ length: 5 }, (_, i) => s.client.send(encodeDhcp(clientRequest('DISCOVER', `52:54:00:00:04:0${i}`, {}, { flags: BROADCAST_FLAG })), { address: '255.255.255.255', port: 67 })));
     for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-    assert.equal(store.listLeases().length, 5);
+    assert.equal(s.dhcp.leases.size, 5);
     assert.ok(transactions <= 2, `transactions: ${transactions}`);
+    await s.dhcp.close();
+  });
+
+  it('overloaded: new DISCOVERs are shed past the batch limit, REQUESTs are still answered, and it says so', async () => {
+    const s = await setup(new MemoryStore(), testConfig({ subnets: [makeSubnet({ cidr: '10.0.0.0/16', ranges: [['10.0.1.0', '10.0.9.255']], interface: 'eth1' })] }));
+    const offer = await s.ask(clientRequest('DISCOVER', A, {}, { flags: BROADCAST_FLAG }));
+    const replies: string[] = [];
+    s.client.onMessage((d) => replies.push(decodeDhcp(d.data).options.messageType ?? '?'));
+    const storm = Array.from({ length: 700 }, (_, i) => encodeDhcp(clientRequest('DISCOVER', `52:54:00:05:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, {}, { flags: BROADCAST_FLAG })));
+    await Promise.all([...storm, encodeDhcp(clientRequest('REQUEST', A, { requestedIp: offer!.yiaddr, serverId: '10.0.0.1' }, { flags: BROADCAST_FLAG }))]
+      .map((b) => s.client.send(b, { address: '255.255.255.255', port: 67 })));
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    assert.ok(s.dhcp.stats().shed >= 150, `shed ${s.dhcp.stats().shed}`);
+    assert.ok(replies.includes('ACK'), 'the REQUEST was answered');
+    assert.ok(s.lines.some((l) => l.includes('overloaded')));
     await s.dhcp.close();
   });
 });

@@ -19,6 +19,9 @@ export interface LeaseStore {
   transaction<T>(fn: () => T): T;
 }
 
+/** Decisions waiting for one commit beyond which new DISCOVERs are shed (see handle). */
+const OVERLOAD_BATCH = 512;
+
 export interface DhcpServerOptions {
   /** Port 67 (and, in ProxyDHCP mode, 4011). */
   ports: DatagramPort[];
@@ -34,7 +37,7 @@ export interface DhcpServerOptions {
 export interface DhcpServer {
   readonly leases: LeaseTable;
   /** Replies sent, requests dropped as malformed: for status and tests. */
-  stats(): { received: number; replied: number; malformed: number };
+  stats(): { received: number; replied: number; malformed: number; shed: number };
   close(): Promise<void>;
 }
 
@@ -48,7 +51,8 @@ function identify(data: Buffer): Record<string, string> {
 
 export function serveDhcp(opts: DhcpServerOptions): DhcpServer {
   let leases = new LeaseTable(opts.store.listLeases());
-  const stats = { received: 0, replied: 0, malformed: 0 };
+  const stats = { received: 0, replied: 0, malformed: 0, shed: 0 };
+  let shedReported = 0;
   /** Decisions of this event-loop turn, each with the port its request came in on (the reply leaves by it). */
   let batch: Array<DhcpDecision & { port: DatagramPort }> = [];
   let scheduled = false;
@@ -61,6 +65,10 @@ export function serveDhcp(opts: DhcpServerOptions): DhcpServer {
     scheduled = false;
     const decisions = batch;
     batch = [];
+    if (stats.shed > shedReported) {
+      opts.log.warn('DHCP: overloaded; DISCOVERs shed so that REQUESTs are answered first', { shed: stats.shed - shedReported });
+      shedReported = stats.shed;
+    }
     try {
       opts.store.transaction(() => {
         for (const d of decisions) {
@@ -94,6 +102,13 @@ export function serveDhcp(opts: DhcpServerOptions): DhcpServer {
     let decision: DhcpDecision;
     try {
       const request = decodeDhcp(d.data);
+      // Overloaded (a boot storm larger than we can answer this turn): answer the REQUESTs of
+      // clients we already made offers to, and let new DISCOVERs be retried. Serving both
+      // evenly would spend the turn on offers whose REQUESTs then drop in the kernel.
+      if (batch.length >= OVERLOAD_BATCH && request.options.messageType === 'DISCOVER') {
+        stats.shed++;
+        return;
+      }
       decision = decideDhcp({ request, from: d.from, port: port.local.port, ...(d.ifname !== undefined ? { ifname: d.ifname } : {}) }, deps(), opts.clock.now());
     } catch (e) {
       if (!(e instanceof DecodeError)) {

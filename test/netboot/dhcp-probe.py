@@ -7,7 +7,7 @@ import json, os, random, socket, struct, sys, time
 
 args = sys.argv[1:]
 iface, mac, mtype = args[0], args[1], args[2]
-opts, giaddr, bind, to, port, ciaddr, wait, count, from_port = [], '0.0.0.0', '0.0.0.0', '255.255.255.255', 67, '0.0.0.0', 3.0, 1, 68
+opts, giaddr, bind, to, port, ciaddr, wait, count, from_port, then_request = [], '0.0.0.0', '0.0.0.0', '255.255.255.255', 67, '0.0.0.0', 3.0, 1, 68, False
 i = 3
 while i < len(args):
     a = args[i]; v = args[i + 1]; i += 2
@@ -19,6 +19,7 @@ while i < len(args):
     elif a == '--port': port = int(v)
     elif a == '--from-port': from_port = int(v)
     elif a == '--ciaddr': ciaddr = v
+    elif a == '--then-request': then_request = v == 'yes'
     elif a == '--wait': wait = float(v)
     elif a == '--count': count = int(v)
     else: sys.exit('unknown argument ' + a)
@@ -66,5 +67,16 @@ while time.time() < deadline and got < count:
         j += 2 + l
     out['type'] = NAMES.get(int(out['options'].get('53', '00'), 16), '?')
     print(json.dumps(out), flush=True)
+    if then_request and out['type'] == 'OFFER':
+        # Take the offer: REQUEST with the same options plus 50 and 54 (RFC 2131 SELECTING).
+        req = bytearray(pkt)
+        body = bytes([53, 1, TYPES['REQUEST'], 50, 4]) + data[16:20] + bytes([54, 4]) + bytes.fromhex(out['options']['54'])
+        for code, val in opts:
+            body += bytes([code, len(val)]) + val
+        req = bytes(req[:240]) + body + b'\xff'
+        req += b'\0' * max(0, 300 - len(req))
+        s.sendto(req, (to, port))
+        then_request = False
+        count += 1
 if got == 0:
     print(json.dumps({'type': 'none'}), flush=True)
