@@ -24,7 +24,9 @@ const DEBIAN = {
     ['dnsmasq-base', 'dnsmasq is a DHCP and TFTP server the benchmark compares against'],
     ['tftpd-hpa', 'tftpd-hpa is the TFTP server the benchmark compares against'],
     ['atftp', 'atftp is the one Debian TFTP client that asks for windowsize'],
+    ['curl', "curl's TFTP client is the second client of the TFTP benchmark"],
     ['iproute2', 'the benchmarks run in network namespaces with veth pairs'],
+    ['gcc', 'the benchmark compiles a small preload library that lets tftpd-hpa run in a user namespace'],
   ],
   test: [
     ...BOOT,
