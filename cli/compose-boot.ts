@@ -147,7 +147,8 @@ export async function startBootServices(
       log, clock,
       onTransfer: (r: TransferReport) => {
         const mac = macOf(r.client.address);
-        const system = mac ? selectMachine(inventory, mac)?.system : undefined;
+        // The name only: an index lookup, not a blend (a boot storm fetches files by the thousand).
+        const system = mac ? inventory.store.findSystems('mac_address', mac)[0] : undefined;
         const ok = r.status === 'complete';
         events.record({
           at: clock.now(), kind: ok ? 'tftp-file' : 'tftp-error', ip: r.client.address,

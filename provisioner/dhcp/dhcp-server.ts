@@ -44,7 +44,7 @@ export interface DhcpServer {
 /** What can be read of a datagram too broken to decode, for the log line. */
 function identify(data: Buffer): Record<string, string> {
   const out: Record<string, string> = {};
-  if (data.length >= 8) out['xid'] = '0x' + data.readUInt32BE(4).toString(16).padStart(8, '0');
+  if (data.length >= 8) out['xid'] = xidOf(data);
   if (data.length >= 34 && data[1] === 1 && data[2] === 6) out['mac'] = [...data.subarray(28, 34)].map((b) => b.toString(16).padStart(2, '0')).join(':');
   return out;
 }
@@ -119,7 +119,7 @@ export function serveDhcp(opts: DhcpServerOptions): DhcpServer {
       opts.log.warn('DHCP: malformed packet dropped', { from: `${d.from.address}:${d.from.port}`, ifname: d.ifname ?? '', ...identify(d.data), error: e.message });
       return;
     }
-    if (decision.note) opts.log[decision.note.level](`DHCP: ${decision.note.msg}`, { xid: '0x' + identifyXid(d.data), ifname: d.ifname ?? '' });
+    if (decision.note) opts.log[decision.note.level](`DHCP: ${decision.note.msg}`, { xid: xidOf(d.data), ifname: d.ifname ?? '' });
     if (!decision.reply && decision.leases.length === 0 && !decision.event) return;
     batch.push(Object.assign(decision, { port }));
     if (!scheduled) {
@@ -142,6 +142,6 @@ export function serveDhcp(opts: DhcpServerOptions): DhcpServer {
   };
 }
 
-function identifyXid(data: Buffer): string {
-  return data.length >= 8 ? data.readUInt32BE(4).toString(16).padStart(8, '0') : '';
+function xidOf(data: Buffer): string {
+  return data.length >= 8 ? '0x' + data.readUInt32BE(4).toString(16).padStart(8, '0') : '';
 }

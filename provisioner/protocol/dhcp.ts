@@ -636,12 +636,21 @@ function latin1(what: string, s: string): Buffer {
 const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
 
 function ipBytes(what: string, ip: string): Buffer {
-  if (!IPV4.test(ip)) throw new RangeError(`${what}: '${ip}' is not a dotted IPv4 address`);
-  return Buffer.from(ip.split('.').map(Number));
+  const b = Buffer.allocUnsafe(4);
+  writeIp(b, 0, what, ip);
+  return b;
 }
 
+/** Every reply carries four header addresses and several option addresses: parse in place, no arrays. */
 function writeIp(b: Buffer, at: number, what: string, ip: string): void {
-  ipBytes(what, ip).copy(b, at);
+  if (!IPV4.test(ip)) throw new RangeError(`${what}: '${ip}' is not a dotted IPv4 address`);
+  let octet = 0;
+  let k = at;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) { b[k++] = octet; octet = 0; } else octet = octet * 10 + (c - 48);
+  }
+  b[k] = octet;
 }
 
 function writeHeaderString(b: Buffer, at: number, size: number, what: string, s: string): void {
