@@ -38,6 +38,9 @@ export const ERROR_CODES = {
   CLI_USAGE: 'the command line is invalid',
   CLI_SERVER: 'the server could not be reached or answered an error',
   CONFIG_INVALID: 'the configuration is invalid',
+  // TFTP sources
+  TFTP_ACCESS_VIOLATION: 'the name exists but may not be served',
+  TFTP_NOT_FOUND: 'no file by that name',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,6 +11,7 @@
 import { constants } from 'node:fs';
 import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { sep } from 'node:path';
+import { RackforgeError } from '../../lib/errors.ts';
 import type { Endpoint } from '../net/datagram.ts';
 import { normaliseTftpPath } from './tftp-paths.ts';
 
@@ -35,18 +36,15 @@ export interface TftpSource {
   open(path: string, client: Endpoint): Promise<TftpContent | null>;
 }
 
-export const TFTP_SOURCE_ERRORS = {
-  TFTP_ACCESS_VIOLATION: 'the name exists but may not be served',
-  TFTP_NOT_FOUND: 'no file by that name',
-} as const;
-export type TftpSourceErrorCode = keyof typeof TFTP_SOURCE_ERRORS;
+/** The source error codes (registered in lib/errors.ts). */
+export type TftpSourceErrorCode = 'TFTP_ACCESS_VIOLATION' | 'TFTP_NOT_FOUND';
 
-export class TftpSourceError extends Error {
-  readonly code: TftpSourceErrorCode;
+/** "Refuse" or "stop looking": the codes are in the one registry, the class lets the server tell them apart. */
+export class TftpSourceError extends RackforgeError {
+  declare readonly code: TftpSourceErrorCode;
   constructor(code: TftpSourceErrorCode, message?: string) {
-    super(message ?? TFTP_SOURCE_ERRORS[code]);
+    super(code, message);
     this.name = 'TftpSourceError';
-    this.code = code;
   }
 }
 
