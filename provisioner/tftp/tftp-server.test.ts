@@ -189,8 +189,10 @@ function start(source: TftpSource, opts: Partial<TftpServerOptions> = {}, net = 
     openPort: net.opener,
     source,
     log,
-    initialTimeoutMs: 20,
-    maxTimeoutMs: 80,
+    // Long enough that a loaded CI host never sees a spurious retransmission;
+    // the tests about timeouts and loss pass their own short delays.
+    initialTimeoutMs: 2000,
+    maxTimeoutMs: 8000,
     onTransfer: (r) => reports.push(r),
     ...opts,
   });
@@ -282,7 +284,7 @@ describe('tftp server (in-memory network)', () => {
     const net = new MemoryNetwork();
     const rnd = new SeededRandom(99);
     net.drop = () => rnd.bytes(1)[0]! < 20; // ~8% of datagrams each way
-    const h = start(filesSource(files), {}, net);
+    const h = start(filesSource(files), { initialTimeoutMs: 20, maxTimeoutMs: 80 }, net);
     const r = await fetchTftp(net, 'pxelinux.0', { options: [['windowsize', '4'], ['blksize', '1024']], retransmitMs: 25 });
     assert.equal(sha(r.data), sha(files['pxelinux.0']));
     await h.settled(1);
