@@ -1,6 +1,6 @@
 // The composition root of the provisioner: reads nothing itself, gets every choice as an
 // argument, wires store → inventory → API → HTTP, and hands back what it started.
-import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -19,10 +19,10 @@ import { SETTINGS_DEFAULTS } from '../provisioner/inventory/settings.ts';
 import { MemoryStore } from '../provisioner/store/memory-store.ts';
 import { SqliteStore } from '../provisioner/store/sqlite-store.ts';
 import { CachedStore } from '../provisioner/store/cached-store.ts';
-import type { Store } from '../provisioner/store/store.ts';
+import type { BootEventQuery, Store } from '../provisioner/store/store.ts';
 import { DirTemplateStore, MemoryTemplateStore, type TemplateStore } from '../provisioner/templates/template-store.ts';
 import packageJson from '../package.json' with { type: 'json' };
-import type { BootEventSink } from '../provisioner/boot/boot-events.ts';
+import type { BootEvent, BootEventSink } from '../provisioner/boot/boot-events.ts';
 import { InstallTokens } from '../provisioner/boot/install-tokens.ts';
 import { Router } from 'express';
 import { bootRouter } from '../provisioner/http/boot-routes.ts';
@@ -41,6 +41,8 @@ export interface ProvisionerOptions {
   host?: string;
   /** 0 picks a free port. */
   httpPort: number;
+  /** The same HTTP app also on this unix socket (a lab's API, forwarded to the host's localhost). */
+  unixSocket?: string;
   /** Cobbler's own XML-RPC port (25151) in addition, when given. */
   xmlrpcPort?: number;
   /** The same app over TLS (Ansible's Cobbler modules default to https on 443). PEM texts. */
@@ -73,13 +75,16 @@ export interface RunningProvisioner {
   /** host:port of the TFTP listener, when boot services run. */
   tftpAddress?: string;
   boot?: RunningBootServices;
+  /** Boot events as recorded (newest last), e.g. a lab's per-node boot progress. */
+  bootEvents(query: BootEventQuery): BootEvent[];
   close(): Promise<void>;
 }
 
 function listen(app: ReturnType<typeof createHttpApp>, host: string, port: number, tls?: { cert: string; key: string }): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, app) : createHttpServer(app);
-    server.listen(port, host);
+    if (host.startsWith('/')) server.listen(host);
+    else server.listen(port, host);
     server.once('listening', () => resolve(server));
     server.once('error', (e: NodeJS.ErrnoException) => reject(
       new RackforgeError('CONFIG_INVALID', e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : `cannot listen on ${host}:${port}: ${e.message}`)));
@@ -191,6 +196,10 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
       servers.push(x);
       xmlrpcUrl = `http://${host}:${(x.address() as AddressInfo).port}`;
     }
+    if (opts.unixSocket) {
+      rmSync(opts.unixSocket, { force: true });
+      servers.push(await listen(app, opts.unixSocket, 0));
+    }
     let bootUrl: string | undefined;
     if (opts.boot) {
       // Machines reach HTTP boot on the boot server's address; the API stays where --host put it too.
@@ -213,6 +222,7 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
       url, apiUrl: `${url}/cobbler_api`, ...(xmlrpcUrl ? { xmlrpcUrl } : {}), ...(httpsUrl ? { httpsUrl } : {}),
       ...(admin.generatedPassword ? { generatedPassword: admin.generatedPassword } : {}),
       inventory, dispatcher,
+      bootEvents: (q) => store.listBootEvents(q),
       ...(boot && bootUrl ? { boot, bootUrl, tftpAddress: `${opts.boot!.serverIp}:${opts.boot!.tftpPort ?? 69}` } : {}),
       async close() {
         warming.abort();

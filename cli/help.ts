@@ -30,6 +30,7 @@ export function renderTopHelp(globals: readonly OptionSpec[]): string {
   const rows: Array<[string, string]> = [
     ['serve', 'run the provisioner in the foreground (see rackforge serve --help)'],
     ['start', 'start the provisioner with the bundled defaults (see rackforge start --help)'],
+    ['lab', 'build and run a lab: QEMU machines and rackforge on multicast hubs (see rackforge lab --help)'],
     ...direct.map((c): [string, string] => [c.words.join(' '), c.summary]),
     ['<type> <action>', `type: ${OBJECT_TYPES.join(', ')}`],
     ['', 'action: add, edit, copy, rename, remove, list, report, find; dumpvars (profile, system)'],

@@ -112,6 +112,12 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     return word === 'serve' ? server.runServe(rest, io) : server.runStart(rest, io);
   }
 
+  if (word === 'lab') {
+    // The lab has its own sub-commands and options (see cli/lab.ts).
+    const lab = await import('./lab.ts');
+    return lab.runLab(afterWord, io);
+  }
+
   if (word === 'help') {
     const topic = parseArgs(afterWord, GLOBAL_OPTIONS, { command: 'help', maxPositionals: 2 });
     return printHelpTopic(topic.positionals, io);

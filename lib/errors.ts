@@ -41,6 +41,15 @@ export const ERROR_CODES = {
   // TFTP sources
   TFTP_ACCESS_VIOLATION: 'the name exists but may not be served',
   TFTP_NOT_FOUND: 'no file by that name',
+  // Lab simulator
+  LAB_INVALID: 'the lab definition is invalid',
+  LAB_NOT_RUNNING: 'the lab is not up',
+  LAB_ALREADY_RUNNING: 'the lab is already up',
+  LAB_START_FAILED: 'the lab could not be brought up',
+  LAB_UNKNOWN_NODE: 'the lab has no node by that name',
+  LAB_UNKNOWN_NETWORK: 'the lab has no network by that name',
+  LAB_NODE_STATE: 'the machine is not in a power state that allows this',
+  LAB_HOST: 'this machine lacks something the lab needs',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -16,8 +16,16 @@ const BOOT = [
   ['syslinux-common', "pxelinux's modules (ldlinux.c32, menu.c32)"],
   ['ipxe', 'iPXE boot loaders (undionly.kpxe, ipxe.efi) the provisioner serves'],
 ];
+/** What a lab needs on the host: QEMU machines, their firmware, and the namespace tools. */
+const LAB = [
+  ['qemu-system-x86', 'lab machines are QEMU processes'],
+  ['ipxe-qemu', "lab machines' NICs PXE-boot with iPXE ROMs"],
+  ['ovmf', 'UEFI firmware for lab machines with firmware: uefi'],
+  ['iproute2', 'the lab network lives in its own namespace with a tap device'],
+  ['util-linux', 'unshare and setpriv: the lab namespace, and machines that die with the lab'],
+];
 const DEBIAN = {
-  start: [...BOOT],
+  start: [...BOOT, ...LAB],
   bench: [
     ['kea-admin', "Kea's perfdhcp drives the DHCP lease-rate benchmark"],
     ['kea-dhcp4-server', 'Kea is a DHCP server the benchmark compares against'],
@@ -30,15 +38,13 @@ const DEBIAN = {
   ],
   test: [
     ...BOOT,
-    ['iproute2', 'the network tests build namespaces with veth and tap devices'],
+    ...LAB,
+    ['tshark', "Wireshark's tshark checks the lab's captures"],
     ['isc-dhcp-client', "Debian's dhclient is a real DHCP client in the tests"],
     ['udhcpc', "busybox's udhcpc is a real DHCP client in the tests"],
     ['tftp-hpa', 'tftp-hpa is a real TFTP client in the tests'],
     ['atftp', 'atftp is the TFTP client that asks for windowsize in the tests'],
     ['dnsmasq-base', 'dnsmasq serves addresses next to rackforge\'s ProxyDHCP in the tests'],
-    ['qemu-system-x86', 'QEMU machines PXE-boot from the provisioner in the tests'],
-    ['ipxe-qemu', "QEMU's NICs boot with iPXE ROMs"],
-    ['ovmf', 'UEFI firmware for the QEMU UEFI boot test'],
     ['python3', "Debian's python3 runs the Cobbler client scripts in the tests"],
     ['ansible', 'the real community.general Cobbler module and inventory plugin are tested against the API'],
     ['openssl', 'the HTTPS tests make a throwaway certificate'],

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { DecodeError } from '../../lib/errors.ts';
+import { IP_PROTOCOL, ipv4FromBytes, pseudoHeaderSum } from './ipv4.ts';
+import { UDP_DECODE_ERRORS, decodeUdp, encodeUdp, type UdpDatagram } from './udp.ts';
+
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+
+function assertDecodeError(bytes: Buffer, code: string, field: string, offset: number): void {
+  assert.throws(
+    () => decodeUdp(bytes, '10.0.0.1', '10.0.0.2'),
+    (e: unknown) => {
+      assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
+      assert.equal(e.code, code, e.message);
+      assert.equal(e.field, field);
+      assert.equal(e.offset, offset);
+      return true;
+    },
+  );
+}
+
+const ipArb = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((a) => ipv4FromBytes(a, 0));
+
+describe('udp codec', () => {
+  describe('round-trip', () => {
+    const cases: [number, number, Buffer, string, string][] = [
+      [68, 67, Buffer.alloc(300, 1), '0.0.0.0', '255.255.255.255'],
+      [67, 68, Buffer.alloc(301, 2), '10.0.0.1', '10.0.0.5'],
+      [4011, 69, Buffer.from('\0\x01pxelinux.0\0octet\0'), '192.168.122.50', '192.168.122.1'],
+      [0, 65535, Buffer.alloc(0), '127.0.0.1', '127.0.0.1'],
+      [1, 2, Buffer.alloc(65507, 0xff), '10.0.0.1', '10.0.0.2'],
+    ];
+    for (const [srcPort, dstPort, payload, srcIp, dstIp] of cases) {
+      it(`${srcIp}:${srcPort} -> ${dstIp}:${dstPort}, ${payload.length} bytes`, () => {
+        const wire = encodeUdp({ srcPort, dstPort, payload }, srcIp, dstIp);
+        assert.deepEqual(decodeUdp(wire, srcIp, dstIp), { srcPort, dstPort, payload, checksumOk: true });
+        assert.deepEqual(decodeUdp(wire), { srcPort, dstPort, payload, checksumOk: null });
+      });
+    }
+    it('writes a computed checksum of 0 as 0xffff (RFC 768)', () => {
+      // Payload chosen so the sum comes out 0xffff: the complement would be 0, meaning "none".
+      const srcIp = '10.0.0.1', dstIp = '10.0.0.2';
+      const probe = encodeUdp({ srcPort: 1, dstPort: 2, payload: Buffer.alloc(2) }, srcIp, dstIp);
+      const fix = probe.readUInt16BE(6); // with a zero payload word, the word equal to the checksum zeroes it
+      const wire = encodeUdp({ srcPort: 1, dstPort: 2, payload: Buffer.from([fix >> 8, fix & 0xff]) }, srcIp, dstIp);
+      assert.equal(wire.readUInt16BE(6), 0xffff);
+      assert.equal(decodeUdp(wire, srcIp, dstIp).checksumOk, true);
+    });
+  });
+
+  describe('golden', () => {
+    // Linux loopback (dumpcap -i lo). Sent with MSG_MORE then a second send, which makes the kernel
+    // compute the checksum itself instead of leaving it to checksum offload.
+    it('a kernel-checksummed datagram, 127.0.0.1:45679 -> :45678 "rackforge hello\\n"', () => {
+      const wire = hex('b26fb26e0018453d 7261636b666f7267652068656c6c6f0a');
+      const d = decodeUdp(wire, '127.0.0.1', '127.0.0.1');
+      assert.deepEqual(d, { srcPort: 45679, dstPort: 45678, payload: Buffer.from('rackforge hello\n'), checksumOk: true });
+      assert.deepEqual(encodeUdp(d, '127.0.0.1', '127.0.0.1'), wire);
+    });
+    it('a kernel-checksummed datagram of odd length (7 bytes)', () => {
+      const wire = hex('b27bb27a000fd68e 6f7074696f6e73');
+      const d = decodeUdp(wire, '127.0.0.1', '127.0.0.1');
+      assert.equal(d.checksumOk, true);
+      assert.deepEqual(encodeUdp(d, '127.0.0.1', '127.0.0.1'), wire);
+    });
+    // The same datagram sent plainly: the kernel left the checksum to offload, so the field holds
+    // only the folded pseudo-header sum and does not verify.
+    it('an offloaded datagram reports checksumOk false; its field is the pseudo-header sum', () => {
+      const wire = hex('b26fb26e0018fe2b 7261636b666f7267652068656c6c6f0a');
+      assert.equal(decodeUdp(wire, '127.0.0.1', '127.0.0.1').checksumOk, false);
+      assert.equal(pseudoHeaderSum('127.0.0.1', '127.0.0.1', IP_PROTOCOL.UDP, 24), 0xfe2b);
+    });
+    it('checksum 0 means "not computed": checksumOk null even with addresses', () => {
+      assert.equal(decodeUdp(hex('0044004300080000'), '0.0.0.0', '255.255.255.255').checksumOk, null);
+    });
+    it('trims the payload to the length field', () => {
+      assert.deepEqual(decodeUdp(hex('00440043000a0000 abcd eeee')).payload, hex('abcd'));
+    });
+  });
+
+  describe('malformed input', () => {
+    const table: [string, Buffer, string, string, number][] = [
+      ['empty', Buffer.alloc(0), 'UDP_TRUNCATED', 'srcPort', 0],
+      ['1 byte', hex('00'), 'UDP_TRUNCATED', 'srcPort', 0],
+      ['3 bytes', hex('004400'), 'UDP_TRUNCATED', 'dstPort', 2],
+      ['5 bytes', hex('0044004300'), 'UDP_TRUNCATED', 'length', 4],
+      ['7 bytes', hex('00440043000800'), 'UDP_TRUNCATED', 'checksum', 6],
+      ['length 0', hex('0044004300000000'), 'UDP_BAD_LENGTH', 'length', 4],
+      ['length 7', hex('0044004300070000'), 'UDP_BAD_LENGTH', 'length', 4],
+      ['length beyond the bytes', hex('0044004300090000'), 'UDP_BAD_LENGTH', 'length', 4],
+    ];
+    for (const [name, bytes, code, field, offset] of table) {
+      it(`${name} -> ${code}`, () => assertDecodeError(bytes, code, field, offset));
+    }
+  });
+
+  describe('encode refuses what has no wire form', () => {
+    const table: [string, () => unknown][] = [
+      ['port 65536', () => encodeUdp({ srcPort: 65536, dstPort: 1, payload: Buffer.alloc(0) }, '10.0.0.1', '10.0.0.2')],
+      ['port -1', () => encodeUdp({ srcPort: 1, dstPort: -1, payload: Buffer.alloc(0) }, '10.0.0.1', '10.0.0.2')],
+      ['a 65528-byte payload', () => encodeUdp({ srcPort: 1, dstPort: 2, payload: Buffer.alloc(65528) }, '10.0.0.1', '10.0.0.2')],
+      ['bad source address', () => encodeUdp({ srcPort: 1, dstPort: 2, payload: Buffer.alloc(0) }, '10.0.0.1.1', '10.0.0.2')],
+    ];
+    for (const [name, f] of table) it(name, () => assert.throws(f, RangeError));
+    it('decode with a bad address is a RangeError too (the caller’s bug, not the packet’s)', () => {
+      assert.throws(() => decodeUdp(hex('0044004300080001'), 'x', '10.0.0.2'), RangeError);
+    });
+  });
+
+  describe('properties', () => {
+    it('arbitrary bytes give a UdpDatagram or a DecodeError, nothing else', () => {
+      const bytes = fc.oneof(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 40 }), fc.uint8Array({ maxLength: 40 }))
+          .map(([ports, len, rest]) => Uint8Array.from([...ports, 0, len, ...rest])),
+      );
+      fc.assert(
+        fc.property(bytes, ipArb, ipArb, (u, src, dst) => {
+          const b = Buffer.from(u);
+          let d: UdpDatagram;
+          try {
+            d = decodeUdp(b, src, dst);
+          } catch (e) {
+            assert.ok(e instanceof DecodeError, `not a DecodeError: ${String(e)}`);
+            assert.ok(e.code in UDP_DECODE_ERRORS);
+            assert.ok(e.offset >= 0 && e.offset <= b.length);
+            return;
+          }
+          const again = decodeUdp(encodeUdp(d, src, dst), src, dst);
+          assert.deepEqual(again, { ...d, checksumOk: true });
+        }),
+        { numRuns: 5000 },
+      );
+    });
+    it('arbitrary datagrams round-trip with a good checksum, and any flipped bit is caught', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ maxLength: 200 }), ipArb, ipArb, fc.nat(), (srcPort, dstPort, u, src, dst, bit) => {
+          const payload = Buffer.from(u);
+          const wire = encodeUdp({ srcPort, dstPort, payload }, src, dst);
+          assert.deepEqual(decodeUdp(wire, src, dst), { srcPort, dstPort, payload, checksumOk: true });
+          // Flip one bit outside the length field (a length change is a different error).
+          const at = bit % (wire.length * 8);
+          if ((at >> 3) === 4 || (at >> 3) === 5) return;
+          const bad = Buffer.from(wire);
+          bad[at >> 3]! ^= 1 << (at & 7);
+          const d = decodeUdp(bad, src, dst);
+          // Corrupting the checksum field into 0 means "none"; any other single flip must fail.
+          assert.ok(d.checksumOk === false || bad.readUInt16BE(6) === 0);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+  });
+});
