@@ -34,14 +34,21 @@ interface Sub {
 
 const usage = (m: string) => new RackforgeError('CLI_USAGE', m);
 
+/** Running, not a zombie (an owner killed with -9 stays one until something reaps it). */
 function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch { return false; }
 }
 
+/** The pid of the lab's owner if that process still runs and still is this lab's owner (pids get reused). */
 function ownerPid(paths: LabPaths): number | undefined {
   try {
     const pid = Number(readFileSync(paths.ownerPid, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;
+    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return undefined;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.includes('__owner') && argv.includes(`--state-dir=${paths.root}`) ? pid : undefined;
   } catch { return undefined; }
 }
 

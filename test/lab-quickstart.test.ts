@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, CLI_BIN, cleanEnv } from './helpers/cli-processes.ts';
-import { lab, labStatus, portOpen, processesMentioning, tshark, waitForLab, waitUntil } from './helpers/lab.ts';
+import { lab, labStatus, netnsOf, portOpen, processesInNetns, processesMentioning, running, tshark, waitForLab, waitUntil } from './helpers/lab.ts';
 import { requireTools } from './helpers/tools.ts';
 import type { LabStatus } from '../simulator/lab-control.ts';
 
@@ -172,7 +172,7 @@ describe('lab: labs/quickstart.yaml with QEMU machines', function () {
     s = await labStatus(state);
     assert.deepEqual(s.nodes.map((n) => n.name), ['node1', 'node2']);
     assert.deepEqual(s.nodes.map((n) => n.pid), pids);
-    await waitUntil('node3 QEMU to end', () => !existsSync(`/proc/${node3pid}`), 10_000);
+    await waitUntil('node3 QEMU to end', () => !running(node3pid), 10_000);
   });
 
   it('the serial console is reachable on its localhost port and logged in the state folder', async () => {
@@ -191,10 +191,12 @@ describe('lab: labs/quickstart.yaml with QEMU machines', function () {
   it('lab down leaves no QEMU process, namespace, socket or port behind', async () => {
     const s = await labStatus(state);
     const ports = [Number(new URL(s.api.url).port), ...s.nodes.map((n) => n.console!.port)];
+    const ns = netnsOf(s.runnerPid);
     const r = await lab(['down', `--state-dir=${state}`], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(processesMentioning(state), []);
-    assert.ok(!existsSync(`/proc/${s.runnerPid}`), 'the runner (and with it the namespace) is gone');
+    assert.ok(!running(s.runnerPid), 'the runner is gone');
+    assert.deepEqual(processesInNetns(ns), [], 'nothing is left in the lab namespace');
     for (const p of ports) assert.equal(await portOpen(p), false, `port ${p} closed`);
     for (const f of ['control.sock', 'api.sock', 'owner.pid']) assert.ok(!existsSync(join(state, f)), `${f} removed`);
     const again = await lab(['status', `--state-dir=${state}`]);

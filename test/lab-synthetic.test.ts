@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { lab, labStatus, portOpen, processesMentioning, tshark, waitForLab, waitUntil } from './helpers/lab.ts';
+import { lab, labStatus, netnsOf, portOpen, processesInNetns, processesMentioning, running, tshark, waitForLab, waitUntil } from './helpers/lab.ts';
 import { requireTools } from './helpers/tools.ts';
 
 const COUNT = 200;
@@ -68,7 +68,7 @@ describe('lab: synthetic PXE machines', function () {
     assert.equal(down.code, 0, down.stderr);
     const file = join(captures, 'storm', 'prov.pcap');
     const fields = (await tshark(['-r', file, '-Y', 'dhcp.option.dhcp == 5 || tftp.opcode == 1 || http.request', '-T', 'fields', '-E', 'separator=|',
-      '-e', 'eth.src', '-e', 'eth.dst', '-e', 'dhcp.option.dhcp', '-e', 'tftp.source_file', '-e', 'http.request.uri'])).trim().split('\n').map((l) => l.split('|'));
+      '-e', 'eth.src', '-e', 'dhcp.hw.mac_addr', '-e', 'dhcp.option.dhcp', '-e', 'tftp.source_file', '-e', 'http.request.uri'])).trim().split('\n').map((l) => l.split('|'));
     const acked = new Set(fields.filter((f) => f[2] === '5').map((f) => f[1]));
     assert.equal(acked.size, COUNT, 'a DHCP ACK to every machine is in the capture');
     const configs = new Set(fields.filter((f) => f[3]?.startsWith('pxelinux.cfg/01-')).map((f) => f[0]));
@@ -87,9 +87,12 @@ describe('lab: synthetic PXE machines', function () {
     const apiPort = Number(new URL(up.api.url).port);
     assert.ok(await portOpen(apiPort));
     assert.ok(processesMentioning(state).length >= 3, 'owner, runner and hub bridge run');
+    const ns = netnsOf(up.runnerPid);
+    assert.notEqual(ns, netnsOf(process.pid), 'the lab has its own network namespace');
     process.kill(up.ownerPid, 'SIGKILL');
     await waitUntil('every lab process to end', () => processesMentioning(state).length === 0, 30_000);
-    assert.ok(!existsSync(`/proc/${up.runnerPid}`));
+    assert.ok(!running(up.runnerPid), 'the runner is gone');
+    await waitUntil('the lab namespace to empty', () => processesInNetns(ns).length === 0, 10_000);
     assert.equal(await portOpen(apiPort), false);
     // The state folder says the lab is down, and a new `lab up` works.
     const st = await lab(['status', `--state-dir=${state}`]);

@@ -105,7 +105,7 @@ describe('sample templates', () => {
   const seeded = seedSampleTemplates(src);
 
   it('are seeded when absent, and existing ones are kept', () => {
-    assert.deepEqual(seeded.templates, ['sample-autoinstall.yaml', 'sample.ks', 'sample.seed']);
+    assert.deepEqual(seeded.templates, ['default.ks', 'sample-autoinstall.yaml', 'sample.ks', 'sample.seed']);
     assert.deepEqual(seeded.snippets, ['autoinstall_done', 'autoinstall_start']);
     const mine = { templates: new MemoryTemplateStore(), snippets: new MemoryTemplateStore() };
     mine.templates.write('sample.ks', '# mine');
@@ -137,6 +137,12 @@ describe('sample templates', () => {
     const late = /^d-i preseed\/late_command string (.*)$/m.exec(out)?.[1] ?? '';
     assert.ok(late.includes(`'${nopxe('web01')}'`), late);
     assert.ok(late.includes('/trig/mode/post/system/web01/'), late);
+    assert.doesNotMatch(out, /\{\{|\{%/);
+  });
+
+  it('default.ks (the template of profiles that name none) renders with no variables set', async () => {
+    const out = await renderAutoinstall(src, 'default.ks', vars('web01'));
+    assert.match(out, /^# default autoinstall file for web01, rendered by rackforge$/m);
     assert.doesNotMatch(out, /\{\{|\{%/);
   });
 

@@ -2,7 +2,7 @@
 // (asynchronous: the test process must stay free to talk to what it starts), polling a lab's
 // status, and looking for what a lab might leave behind.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { CLI_BIN, REPO_ROOT, cleanEnv } from './cli-processes.ts';
 import type { LabStatus } from '../../simulator/lab-control.ts';
@@ -48,6 +48,29 @@ export function processesMentioning(needle: string): Array<{ pid: number; argv: 
     } catch { /* gone */ }
   }
   return out;
+}
+
+/** The network namespace of a process, as /proc shows it ("net:[4026532...]"). */
+export function netnsOf(pid: number): string {
+  return readlinkSync(`/proc/${pid}/ns/net`);
+}
+
+/** Live processes inside that network namespace: none means the kernel has freed it, taps and all. */
+export function processesInNetns(ns: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try { if (readlinkSync(`/proc/${d}/ns/net`) === ns && running(Number(d))) pids.push(Number(d)); } catch { /* gone or not ours */ }
+  }
+  return pids;
+}
+
+/** A process that still runs; a zombie (ended, not yet reaped by its parent or init) does not. */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch { return false; }
 }
 
 export function portOpen(port: number): Promise<boolean> {
