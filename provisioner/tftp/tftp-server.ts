@@ -64,7 +64,7 @@ export interface TftpServerOptions {
   maxBlksize?: number;
   /** Largest windowsize acknowledged; default 32. */
   maxWindowsize?: number;
-  /** Transfers in progress (including ones still opening their content); default 500. */
+  /** Transfers in progress (including ones still opening their content); default 1000. Past it, requests go unanswered and clients retry. */
   maxTransfers?: number;
   /** Longest filename accepted; default 255 bytes. */
   maxFilenameBytes?: number;
@@ -87,7 +87,7 @@ export interface TftpServerHandle {
 }
 
 const DEFAULT_MAX_WINDOWSIZE = 32;
-const DEFAULT_MAX_TRANSFERS = 500;
+const DEFAULT_MAX_TRANSFERS = 1000;
 const DEFAULT_MAX_FILENAME = 255;
 /** Read-ahead granularity: large enough that lock-step transfers rarely wait for the disk. */
 const MIN_CHUNK_BYTES = 256 * 1024;
@@ -179,9 +179,11 @@ export function serveTftp(opts: TftpServerOptions): TftpServerHandle {
       return;
     }
     if (transfers.size >= maxTransfers) {
-      log.warn('tftp server busy: request refused', { client: key, path: filename, active: transfers.size });
-      replyError(client, TFTP_ERROR_CODES.NOT_DEFINED, 'server busy, try again later');
-      refusal(client, filename, 'error', 'server busy', started);
+      // No ERROR: PXE ROMs give up on one, and pxelinux takes any error on a config file as
+      // "not there" and moves on to the next name, so a busy answer to pxelinux.cfg/01-<mac>
+      // would boot a registered machine into the default menu. Unanswered, the client
+      // retransmits its RRQ (RFC 1350 §2) and is served once a transfer ends.
+      log.warn('tftp server busy: request left for the client to retry', { client: key, path: filename, active: transfers.size });
       return;
     }
     const norm = normaliseTftpPath(filename, { maxBytes: maxFilenameBytes, ...(opts.rootAliases ? { rootAliases: opts.rootAliases } : {}) });

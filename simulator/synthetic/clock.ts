@@ -47,11 +47,6 @@ export class VirtualClock implements SyntheticClock {
     return () => { timer.cancelled = true; };
   }
 
-  /** Pending (not cancelled) timers. */
-  get pending(): number {
-    return this.heap.filter((x) => !x.cancelled).length;
-  }
-
   /** Runs the next due timer, advancing time to it; false when none is left. */
   step(limit = Infinity): boolean {
     for (;;) {

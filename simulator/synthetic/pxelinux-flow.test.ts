@@ -34,7 +34,11 @@ function fetcher(tftp: Record<string, string | Buffer>, http: Record<string, str
   };
   return {
     asked,
-    async tftp(path) { asked.push(`tftp:${path}`); return answer(path, tftp[path]); },
+    async tftp(path, o) {
+      asked.push(`tftp:${path}${o.probe ? ' probe' : ''}${o.windowsize ? ` w${o.windowsize} b${o.blksize}` : ''}`);
+      const r = answer(path, tftp[path]);
+      return r.ok && o.probe ? { ok: true, bytes: 0, tsize: r.bytes } : r;
+    },
     async http(url) { asked.push(`http:${url}`); return answer(url, http[url]); },
   };
 }
@@ -177,13 +181,21 @@ describe('pxelinux flow', () => {
     assert.match((await failing(fetcher({}), input({ bootFile: 'http://10.0.0.1/boot/pxelinux.0' }))).message, /PXE ROM loads its boot file over TFTP only/);
   });
 
-  it('stops after the boot file on UEFI and after a boot file that is not pxelinux', async () => {
+  it('loads the boot file on UEFI as EDK2 does (size probe, then windowsize 4) and stops there', async () => {
     const f = fetcher({ 'ipxe.efi': Buffer.alloc(100), 'undionly.kpxe': 'x' });
     const uefi = await runBootFlow(input({ firmware: 'uefi', bootFile: 'ipxe.efi' }), f, () => {});
     assert.equal(uefi.result, 'done');
     assert.match(uefi.detail, /ipxe\.efi \(100 bytes\); a synthetic node does not execute EFI binaries/);
     const other = await runBootFlow(input({ bootFile: 'undionly.kpxe' }), f, () => {});
     assert.match(other.detail, /only pxelinux is emulated/);
-    assert.deepEqual(f.asked, ['tftp:ipxe.efi', 'tftp:undionly.kpxe']);
+    assert.deepEqual(f.asked, ['tftp:ipxe.efi probe w4 b1468', 'tftp:ipxe.efi w4 b1468', 'tftp:undionly.kpxe']);
+  });
+
+  it('fails a UEFI boot file whose size differs from the announced one', async () => {
+    const f: BootFetcher = {
+      tftp: async (_p, o) => (o.probe ? { ok: true, bytes: 0, tsize: 500 } : { ok: true, bytes: 400 }),
+      http: async () => ({ ok: false, notFound: true, error: 'no' }),
+    };
+    await assert.rejects(runBootFlow(input({ firmware: 'uefi', bootFile: 'grubx64.efi' }), f, () => {}), /announced 500 bytes, received 400/);
   });
 });

@@ -2,17 +2,28 @@
 // ldlinux.c32 and searches its configuration in pxelinux's own order, picks the entry it
 // would boot, loads kernel and initrd; then the installer fetches its autoinstall file. The
 // transfers are behind BootFetcher, so this reads as the sequence it is and is tested
-// without a network. On UEFI the firmware loads the boot file and would execute it, which a
-// synthetic node cannot: it stops there (see runBootFlow).
+// without a network. On UEFI, EDK2 asks for the boot file's size, loads it with a window of
+// 4 and would execute it, which a synthetic node cannot: it stops there (see runBootFlow).
 import { formatUuid, type Firmware } from './dhcp-client.ts';
 import type { SyntheticStage } from './node-status.ts';
+import { EDK2_BLKSIZE, EDK2_WINDOWSIZE } from './tftp-client.ts';
 
 export type FetchResult =
-  | { ok: true; bytes: number; data?: Buffer; status?: number }
+  | { ok: true; bytes: number; data?: Buffer; status?: number; tsize?: number }
   | { ok: false; notFound: boolean; error: string };
 
+/** How a read is asked for; the defaults are a BIOS PXE ROM's and pxelinux's (blksize 1456, tsize). */
+export interface TftpFetchOptions {
+  keep: boolean;
+  blksize?: number;
+  windowsize?: number;
+  tsize?: boolean;
+  /** Learn the size and abort (EDK2). */
+  probe?: boolean;
+}
+
 export interface BootFetcher {
-  tftp(path: string, o: { keep: boolean }): Promise<FetchResult>;
+  tftp(path: string, o: TftpFetchOptions): Promise<FetchResult>;
   /** Resolves ok only for a complete response with status 200. */
   http(url: string, o: { keep: boolean }): Promise<FetchResult>;
 }
@@ -44,25 +55,36 @@ export class BootFlowError extends Error {
   }
 }
 
-export type StageReporter = (stage: SyntheticStage, detail?: string) => void;
+/** `config` is set once, when the configuration file has been found. */
+export type StageReporter = (stage: SyntheticStage, detail?: string, found?: { config: string }) => void;
 
 export async function runBootFlow(input: BootFlowInput, fetcher: BootFetcher, report: StageReporter): Promise<BootFlowOutcome> {
   if (/^[a-z]+:\/\//i.test(input.bootFile)) {
     throw new BootFlowError('boot-file', `the boot file ${input.bootFile} is a URL: a PXE ROM loads its boot file over TFTP only`);
   }
   report('boot-file', input.bootFile);
+  if (input.firmware === 'uefi') return edk2(input, fetcher);
   const nbp = await fetcher.tftp(input.bootFile, { keep: false });
   if (!nbp.ok) throw new BootFlowError('boot-file', `boot file ${input.bootFile}: ${nbp.error}`);
-
-  if (input.firmware === 'uefi') {
-    // The firmware would now start the EFI binary (iPXE, GRUB, shim); what that binary does next
-    // depends on code a synthetic node does not run, so the honest end is here.
-    return { result: 'done', detail: `loaded EFI boot file ${input.bootFile} (${nbp.bytes} bytes); a synthetic node does not execute EFI binaries` };
-  }
   if (!isPxelinux(input.bootFile)) {
     return { result: 'done', detail: `loaded boot file ${input.bootFile} (${nbp.bytes} bytes); only pxelinux is emulated beyond the boot file` };
   }
   return pxelinux(input, fetcher, report);
+}
+
+/** EDK2's PxeBcLoadBootFile: the size (tsize, then an abort), then the file with windowsize 4. */
+async function edk2(input: BootFlowInput, fetcher: BootFetcher): Promise<BootFlowOutcome> {
+  const window = { blksize: EDK2_BLKSIZE, windowsize: EDK2_WINDOWSIZE };
+  const size = await fetcher.tftp(input.bootFile, { keep: false, probe: true, ...window });
+  if (!size.ok) throw new BootFlowError('boot-file', `boot file ${input.bootFile}: ${size.error}`);
+  const nbp = await fetcher.tftp(input.bootFile, { keep: false, tsize: false, ...window });
+  if (!nbp.ok) throw new BootFlowError('boot-file', `boot file ${input.bootFile}: ${nbp.error}`);
+  if (size.tsize !== undefined && size.tsize !== nbp.bytes) {
+    throw new BootFlowError('boot-file', `boot file ${input.bootFile}: announced ${size.tsize} bytes, received ${nbp.bytes}`);
+  }
+  // The firmware would now start the EFI binary (iPXE, GRUB, shim); what it does next depends on
+  // code a synthetic node does not run, so the honest end is here.
+  return { result: 'done', detail: `loaded EFI boot file ${input.bootFile} (${nbp.bytes} bytes); a synthetic node does not execute EFI binaries` };
 }
 
 async function pxelinux(input: BootFlowInput, fetcher: BootFetcher, report: StageReporter): Promise<BootFlowOutcome> {
@@ -84,7 +106,7 @@ async function pxelinux(input: BootFlowInput, fetcher: BootFetcher, report: Stag
     // pxelinux moves on after any failure to open a candidate, not only "file not found".
   }
   if (!found) throw new BootFlowError('config', `pxelinux: unable to locate a configuration file (tried ${tried.join(', ')})`);
-  report('config', found.name);
+  report('config', found.name, { config: found.name });
 
   const cfg = parsePxelinuxConfig(found.text);
   const choice = selectPxelinuxLabel(cfg);

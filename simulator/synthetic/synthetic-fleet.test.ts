@@ -88,7 +88,7 @@ describe('synthetic fleet on an in-memory hub', function () {
     assert.match(files[2]!, /^pxelinux\.cfg\/[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(files[3], `pxelinux.cfg/01-${dashed(result[0]!.mac)}`);
     assert.deepEqual(files.slice(4), ['/images/d1/vmlinuz', '/images/d1/initrd.img']);
-    assert.ok(l.server.log.tftp.every((t) => t.options === 'blksize=1456,tsize=0'), 'RRQs ask for blksize 1456 and tsize');
+    assert.ok(l.server.log.tftp.every((t) => t.options === 'tsize=0,blksize=1456'), 'RRQs ask for tsize and blksize 1456');
     assert.equal(l.server.log.http.filter((h) => h.status === 200).length, 12);
     assert.ok(l.server.log.arpRequestsSent > 0, 'the server resolved the nodes by ARP, and they answered');
     await l.clock.run(() => false, 60_000);
@@ -171,7 +171,7 @@ describe('synthetic fleet on an in-memory hub', function () {
     await closeFleet(l);
   });
 
-  it('UEFI nodes ask as arch 7 and stop after loading the EFI boot file', async () => {
+  it('UEFI nodes ask as arch 7, probe the boot file size, load it and stop there', async () => {
     const l = lab(2, { firmware: () => 'uefi' });
     const result = await boot(l);
     for (const s of result) {
@@ -179,7 +179,11 @@ describe('synthetic fleet on an in-memory hub', function () {
       assert.equal(s.bootFile, 'ipxe.efi');
       assert.match(s.events.at(-1)!.detail!, /does not execute EFI binaries/);
     }
-    assert.deepEqual(l.server.log.tftp.map((t) => t.file), ['ipxe.efi', 'ipxe.efi']);
+    // Per node: EDK2's size probe, then the read (the fake server declines windowsize).
+    assert.deepEqual(l.server.log.tftp.map((t) => `${t.file} ${t.options}`).sort(), [
+      'ipxe.efi blksize=1468,windowsize=4', 'ipxe.efi blksize=1468,windowsize=4',
+      'ipxe.efi tsize=0,blksize=1468,windowsize=4', 'ipxe.efi tsize=0,blksize=1468,windowsize=4',
+    ]);
     await closeFleet(l);
   });
 

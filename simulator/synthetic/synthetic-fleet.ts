@@ -8,7 +8,7 @@ import { cryptoRandom, type Random } from '../../lib/clock.ts';
 import { silentLogger, type Logger } from '../../lib/log.ts';
 import { ARP_OP } from '../../provisioner/protocol/arp.ts';
 import { decodeDhcp } from '../../provisioner/protocol/dhcp.ts';
-import { BROADCAST_MAC, decodeEthernet } from '../../provisioner/protocol/ethernet.ts';
+import { ETHERNET_HEADER_LENGTH, macToBytes } from '../../provisioner/protocol/ethernet.ts';
 import { decodeFrame, type DecodedFrame } from '../../provisioner/protocol/frames.ts';
 import type { FramePort } from '../hub-port.ts';
 import { randomU32, realClock, type SyntheticClock } from './clock.ts';
@@ -55,6 +55,11 @@ export interface SyntheticFleet {
 }
 
 const CLOSE_GRACE_MS = 500;
+const BROADCAST_KEY = 0xffffffffffff;
+
+function macKey(b: Buffer, offset: number): number {
+  return b.readUIntBE(offset, 6);
+}
 
 export function createSyntheticFleet(o: SyntheticFleetOptions): SyntheticFleet {
   const clock = o.clock ?? realClock;
@@ -70,6 +75,7 @@ export function createSyntheticFleet(o: SyntheticFleetOptions): SyntheticFleet {
   const pendingStarts = new Map<SyntheticNode, { cancel: () => void; resolve: (s: Promise<SyntheticNodeStatus>) => void }>();
   const stats: SyntheticFleetStats = { framesReceived: 0, ownFrames: 0, delivered: 0, undecodable: 0 };
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   const send = (frame: Buffer): void => {
     if (!closed) o.port.send(frame);
@@ -94,25 +100,35 @@ export function createSyntheticFleet(o: SyntheticFleetOptions): SyntheticFleet {
     node.receive(f);
   };
 
+  // MACs as 48-bit numbers: a frame is matched without building address strings, which
+  // matters because half of what the hub returns is our own traffic.
+  const byMacKey = new Map<number, SyntheticNode>();
+  for (const n of nodes) byMacKey.set(macKey(macToBytes(n.mac), 0), n);
+
   o.port.onFrame((frame) => {
     if (closed) return;
     stats.framesReceived++;
-    let src: string;
-    let dst: string;
+    if (frame.length < ETHERNET_HEADER_LENGTH) {
+      stats.undecodable++;
+      return;
+    }
+    if (byMacKey.has(macKey(frame, 6))) {
+      stats.ownFrames++;
+      return;
+    }
+    const dst = macKey(frame, 0);
+    const unicast = byMacKey.get(dst);
+    if (!unicast && dst !== BROADCAST_KEY) return;
+    let f: DecodedFrame;
     try {
-      ({ src, dst } = decodeEthernet(frame));
+      f = decodeFrame(frame);
     } catch {
       stats.undecodable++;
       return;
     }
-    if (byMac.has(src)) {
-      stats.ownFrames++;
-      return;
-    }
-    const unicast = byMac.get(dst);
-    if (!unicast && dst !== BROADCAST_MAC) return;
-    const f = decodeFrame(frame);
     if (unicast) {
+      // Only the Ethernet header is checked above; a broken layer above it is the sender's bug.
+      if (f.problem) log.warn('synthetic fleet: bad frame for a node', { mac: unicast.mac, src: f.eth.src, code: f.problem.code, error: f.problem.message });
       deliver(unicast, f);
       return;
     }
@@ -133,14 +149,14 @@ export function createSyntheticFleet(o: SyntheticFleetOptions): SyntheticFleet {
         }
       } catch (e) {
         stats.undecodable++;
-        log.debug('synthetic fleet: undecodable DHCP broadcast', { src, error: (e as Error).message });
+        log.debug('synthetic fleet: undecodable DHCP broadcast', { src: f.eth.src, error: (e as Error).message });
       }
     }
   });
 
   return {
     start(names?: string[]): void {
-      if (closed) throw new Error('the synthetic fleet is closed');
+      if (closing) throw new Error('the synthetic fleet is closed');
       const chosen = names === undefined ? nodes : names.map((n) => {
         const node = byName.get(n);
         if (!node) throw new RangeError(`no synthetic node named ${n}`);
@@ -178,18 +194,20 @@ export function createSyntheticFleet(o: SyntheticFleetOptions): SyntheticFleet {
       return nodes.filter((n) => started.has(n)).map((n) => ({ ...n.status, events: [...n.status.events] }));
     },
 
-    async close(): Promise<void> {
-      if (closed) return;
-      for (const p of pendingStarts.values()) p.cancel();
-      // Let finished nodes complete their TCP close handshakes, briefly.
-      let cancelGrace: () => void = () => {};
-      const grace = new Promise<void>((resolve) => { cancelGrace = clock.setTimer(CLOSE_GRACE_MS, resolve); });
-      await Promise.race([grace, Promise.allSettled(nodes.filter((n) => n.final).map((n) => n.quiesce()))]);
-      cancelGrace();
-      closed = true;
-      for (const n of nodes) n.stop('the fleet was closed');
-      for (const [node, p] of pendingStarts) p.resolve(node.boot());
-      pendingStarts.clear();
+    close(): Promise<void> {
+      closing ??= (async () => {
+        for (const p of pendingStarts.values()) p.cancel();
+        // Let finished nodes complete their TCP close handshakes, briefly.
+        let cancelGrace: () => void = () => {};
+        const grace = new Promise<void>((resolve) => { cancelGrace = clock.setTimer(CLOSE_GRACE_MS, resolve); });
+        await Promise.race([grace, Promise.allSettled(nodes.filter((n) => n.final).map((n) => n.quiesce()))]);
+        cancelGrace();
+        closed = true;
+        for (const n of nodes) n.stop('the fleet was closed');
+        for (const [node, p] of pendingStarts) p.resolve(node.boot());
+        pendingStarts.clear();
+      })();
+      return closing;
     },
 
     stats(): SyntheticFleetStats {

@@ -14,7 +14,7 @@ import { clientUuidFor, DhcpClient, type DhcpLease, type DhcpStep } from './dhcp
 import { HttpResponseParser, parseHttpUrl, renderHttpGet } from './http-get.ts';
 import { IpHost } from './ip-host.ts';
 import { FINAL_STAGES, type SyntheticNodeSpec, type SyntheticNodeStatus, type SyntheticStage } from './node-status.ts';
-import { BootFlowError, runBootFlow, type BootFetcher, type FetchLevel, type FetchResult } from './pxelinux-flow.ts';
+import { BootFlowError, runBootFlow, type BootFetcher, type FetchLevel, type FetchResult, type TftpFetchOptions } from './pxelinux-flow.ts';
 import { TcpClient, type TcpStep } from './tcp-client.ts';
 import { TftpRead, type TftpStep } from './tftp-client.ts';
 
@@ -92,10 +92,6 @@ export class SyntheticNode implements BootFetcher {
 
   get ip(): string | undefined {
     return this.host.ip;
-  }
-
-  get started(): boolean {
-    return this.finished !== undefined;
   }
 
   get final(): boolean {
@@ -185,8 +181,8 @@ export class SyntheticNode implements BootFetcher {
       const r = await runBootFlow(
         { firmware: this.spec.firmware, mac: this.mac, ip: lease.ip, uuid: this.uuid, bootFile: lease.bootFile!, fetch: this.d.fetch },
         this,
-        (stage, detail) => {
-          if (stage === 'config' && detail !== undefined && detail.includes('pxelinux.cfg/')) this.status.config = detail;
+        (stage, detail, found) => {
+          if (found) this.status.config = found.config;
           this.event(stage, detail);
         },
       );
@@ -227,13 +223,19 @@ export class SyntheticNode implements BootFetcher {
 
   // ----- BootFetcher: TFTP -----
 
-  async tftp(path: string, o: { keep: boolean }): Promise<FetchResult> {
+  async tftp(path: string, o: TftpFetchOptions): Promise<FetchResult> {
     const server = this.lease!.nextServer;
     const mac = await this.resolveFor(server);
     if (typeof mac !== 'string') return mac;
     const port = this.allocatePort();
     const t = this.d.timers;
-    const read = new TftpRead({ filename: path, keepData: o.keep, timeoutMs: t.tftpTimeoutMs, retries: t.tftpRetries });
+    const read = new TftpRead({
+      filename: path, keepData: o.keep, timeoutMs: t.tftpTimeoutMs, retries: t.tftpRetries,
+      ...(o.blksize !== undefined ? { blksize: o.blksize } : {}),
+      ...(o.windowsize !== undefined ? { windowsize: o.windowsize } : {}),
+      ...(o.tsize !== undefined ? { tsize: o.tsize } : {}),
+      ...(o.probe ? { probe: true } : {}),
+    });
     return new Promise<FetchResult>((resolve) => {
       let settled = false;
       const deadline = new Deadline(this.d.clock, () => apply(read.timeout()));
@@ -253,8 +255,10 @@ export class SyntheticNode implements BootFetcher {
           settled = true;
           this.active.delete(undo);
           const r = step.done;
-          resolve(r.ok ? { ok: true, bytes: r.bytes, ...(r.data ? { data: r.data } : {}) } : { ok: false, notFound: r.notFound, error: r.message });
-          if (r.ok) this.dally(release, t.tftpTimeoutMs * 2);
+          resolve(r.ok
+            ? { ok: true, bytes: r.bytes, ...(r.data ? { data: r.data } : {}), ...(r.tsize !== undefined ? { tsize: r.tsize } : {}) }
+            : { ok: false, notFound: r.notFound, error: r.message });
+          if (r.ok && !o.probe) this.dally(release, t.tftpTimeoutMs * 2);
           else release();
         }
       };

@@ -29,10 +29,12 @@ async function run(file: Buffer | null, o: Partial<TftpReadOptions> & {
   let down = 0;
   let cancelClient = (): void => {};
   let cancelServer = (): void => {};
-  // Server state.
+  // Server state: blocks go out a window at a time from the last ACK (RFC 7440).
   let blksize = 512;
-  let block = 0;
-  let last: TftpPacket | undefined;
+  let windowsize = 1;
+  let acked = 0;
+  let lastBlockNo = 0;
+  let window: TftpPacket[] = [];
   let serverTries = 0;
 
   const toClient = (p: TftpPacket): void => {
@@ -42,37 +44,47 @@ async function run(file: Buffer | null, o: Partial<TftpReadOptions> & {
     const copies = p.op === 'DATA' && o.dup?.(p.block) ? 2 : 1;
     for (let i = 0; i < copies; i++) clock.setTimer(5, () => apply(read.receive(through(p), TID)));
   };
-  const serverSend = (p: TftpPacket): void => {
-    last = p;
-    toClient(p);
+  const sendWindow = (packets: TftpPacket[]): void => {
+    window = packets;
+    for (const p of packets) toClient(p);
     cancelServer();
     serverTries = 0;
     armServer();
   };
   const armServer = (): void => {
     cancelServer = clock.setTimer(1500, () => {
-      if (!last || ++serverTries > 5 || last.op === 'ERROR') return;
-      toClient(last);
+      if (window.length === 0 || ++serverTries > 5) return;
+      for (const p of window) toClient(p);
       armServer();
     });
+  };
+  const blockData = (n: number): TftpPacket => ({ op: 'DATA', block: n & 0xffff, data: file!.subarray((n - 1) * blksize, n * blksize) });
+  const windowFrom = (n: number): TftpPacket[] => {
+    const out: TftpPacket[] = [];
+    for (let b = n; b < n + windowsize && b <= lastBlockNo; b++) out.push(blockData(b));
+    return out;
   };
   const server = (p: TftpPacket, port: number): void => {
     ports.push(port);
     if (o.silent) return;
     if (p.op === 'RRQ') {
-      if (last) return; // a retransmitted RRQ while the transfer runs
-      if (!file) { serverSend({ op: 'ERROR', code: (o.errorCode ?? 1) as 1, message: 'File not found' }); return; }
-      const n = negotiateOptions(p.options, { maxBlksize: 1468, maxWindowsize: 1, fileSize: file.length });
+      if (window.length > 0) return; // a retransmitted RRQ while the transfer runs
+      if (!file) { sendWindow([{ op: 'ERROR', code: (o.errorCode ?? 1) as 1, message: 'File not found' }]); window = []; return; }
+      const n = negotiateOptions(p.options, { maxBlksize: 1468, maxWindowsize: 8, fileSize: file.length });
       blksize = o.options === false ? 512 : n.blksize;
-      if (o.options !== false && n.oack.length > 0) { serverSend({ op: 'OACK', options: n.oack }); return; }
-      block = 1;
-      serverSend({ op: 'DATA', block: 1, data: file.subarray(0, blksize) });
+      windowsize = o.options === false ? 1 : n.windowsize;
+      lastBlockNo = Math.floor(file.length / blksize) + 1;
+      if (o.options !== false && n.oack.length > 0) { sendWindow([{ op: 'OACK', options: n.oack }]); return; }
+      sendWindow(windowFrom(1));
       return;
     }
-    if (p.op === 'ACK' && file && p.block === (block & 0xffff)) {
-      if (last?.op === 'DATA' && last.data.length < blksize) { cancelServer(); last = undefined; return; }
-      block++;
-      serverSend({ op: 'DATA', block: block & 0xffff, data: file.subarray((block - 1) * blksize, block * blksize) });
+    if (p.op === 'ERROR') { cancelServer(); window = []; return; }
+    if (p.op === 'ACK' && file) {
+      // Block numbers wrap; this harness's files stay below 65536 blocks.
+      if (p.block < acked || p.block > lastBlockNo) return;
+      acked = p.block;
+      if (acked === lastBlockNo) { cancelServer(); window = []; return; }
+      sendWindow(windowFrom(acked + 1));
     }
   };
   const apply = (step: TftpStep): void => {
@@ -102,7 +114,7 @@ describe('TftpRead (a PXE ROM reading a file)', () => {
   it('asks for blksize 1456 and tsize, ACKs the OACK with block 0 and reads the file', async () => {
     const file = fileOf(10_000);
     const { result, wire, ports } = await run(file);
-    assert.deepEqual(wire.toServer[0], { op: 'RRQ', filename: 'pxelinux.0', mode: 'octet', options: [['blksize', '1456'], ['tsize', '0']] });
+    assert.deepEqual(wire.toServer[0], { op: 'RRQ', filename: 'pxelinux.0', mode: 'octet', options: [['tsize', '0'], ['blksize', '1456']] });
     assert.deepEqual(wire.toClient[0], { op: 'OACK', options: [['blksize', '1456'], ['tsize', '10000']] });
     assert.deepEqual(wire.toServer[1], { op: 'ACK', block: 0 });
     assert.deepEqual(wire.toServer.slice(2).map((p) => (p.op === 'ACK' ? p.block : -1)), [1, 2, 3, 4, 5, 6, 7]);
@@ -207,6 +219,34 @@ describe('TftpRead (a PXE ROM reading a file)', () => {
     }
     const end = r.receive({ op: 'DATA', block: 65_541 & 0xffff, data: Buffer.alloc(1) }, 7);
     assert.deepEqual(end.done, { ok: true, bytes: 65_540 * 8 + 1, blksize: 8 });
+  });
+
+  it('reads with a window of 4 as EDK2 asks, one ACK per window', async () => {
+    const file = fileOf(20_000);
+    const { result, wire } = await run(file, { blksize: 1468, windowsize: 4, tsize: false });
+    assert.deepEqual(wire.toServer[0], { op: 'RRQ', filename: 'pxelinux.0', mode: 'octet', options: [['blksize', '1468'], ['windowsize', '4']] });
+    assert.deepEqual(wire.toClient[0], { op: 'OACK', options: [['blksize', '1468'], ['windowsize', '4']] });
+    assert.ok(result.ok);
+    assert.deepEqual(result.data, file);
+    // 20000 / 1468: 14 blocks, the last short: ACK 0, then 4, 8, 12 and the final 14.
+    assert.deepEqual(wire.toServer.slice(1).map((p) => (p.op === 'ACK' ? p.block : -1)), [0, 4, 8, 12, 14]);
+  });
+
+  it('recovers a window with a lost block by ACKing the last block in order', async () => {
+    const file = fileOf(30_000);
+    const { result, wire } = await run(file, { blksize: 1468, windowsize: 4, drop: (d, n) => d === 'down' && (n === 3 || n === 9 || n === 10) });
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.data, file);
+    const acks = wire.toServer.filter((p) => p.op === 'ACK').map((p) => (p.op === 'ACK' ? p.block : -1));
+    assert.ok(acks.includes(1), `the gap after block 1 was answered at once: ${acks}`);
+  });
+
+  it("probes the size as EDK2 does: tsize, blksize and windowsize, then ERROR 8 'User aborted the transfer'", async () => {
+    const { result, wire } = await run(fileOf(12_345), { probe: true, blksize: 1468, windowsize: 4 });
+    assert.deepEqual(wire.toServer.map((p) => p.op), ['RRQ', 'ERROR']);
+    assert.deepEqual(wire.toServer[0], { op: 'RRQ', filename: 'pxelinux.0', mode: 'octet', options: [['tsize', '0'], ['blksize', '1468'], ['windowsize', '4']] });
+    assert.deepEqual(wire.toServer[1], { op: 'ERROR', code: 8, message: 'User aborted the transfer' });
+    assert.deepEqual(result, { ok: true, bytes: 0, blksize: 1468, tsize: 12_345 });
   });
 
   it('refuses a file larger than its limit, from tsize or while reading', () => {

@@ -1,12 +1,20 @@
-// One TFTP read (RFC 1350, options RFC 2347/2348/2349) as a PXE ROM or pxelinux does it,
-// without I/O: RRQ with blksize 1456 and tsize, OACK → ACK 0, DATA in lock-step (window 1)
-// with an ACK each, duplicates re-ACKed, the last packet retransmitted on silence with a
-// bounded number of tries. The caller owns the UDP port and the timer.
+// One TFTP read (RFC 1350, options RFC 2347/2348/2349/7440) as a PXE ROM, pxelinux or EDK2
+// does it, without I/O: RRQ with tsize and blksize (and windowsize for EDK2), OACK → ACK 0,
+// DATA ACKed once per window (lock-step for window 1), duplicates and gaps answered with an
+// ACK of the last in-order block, the last packet retransmitted on silence with a bounded
+// number of tries. EDK2's size probe (RRQ, OACK, then ERROR 8) is a read with `probe`.
+// The caller owns the UDP port and the timer.
 import type { TftpPacket } from '../../provisioner/protocol/tftp.ts';
 import { parseOptionValue } from '../../provisioner/protocol/tftp.ts';
 
 /** Fits a 1500-byte MTU: 1456 + 4 (TFTP) + 8 (UDP) + 20 (IP) = 1488; what PXE ROMs ask for. */
 export const PXE_BLKSIZE = 1456;
+/** EDK2: the IPv4 MTU less IP, UDP and TFTP headers. */
+export const EDK2_BLKSIZE = 1468;
+/** EDK2's PcdPxeTftpWindowSize default. */
+export const EDK2_WINDOWSIZE = 4;
+/** The message EDK2 aborts its size probe with. */
+export const EDK2_ABORT_MESSAGE = 'User aborted the transfer';
 export const TFTP_SERVER_PORT = 69;
 
 export interface TftpReadOptions {
@@ -14,9 +22,13 @@ export interface TftpReadOptions {
   blksize?: number;
   /** Ask for the size with tsize 0 (default true). */
   tsize?: boolean;
+  /** Ask for a window (RFC 7440); without it the transfer is lock-step. */
+  windowsize?: number;
+  /** Only learn the size: abort with ERROR 8 once the server answers (EDK2's GetFileSize). */
+  probe?: boolean;
   /** Keep the bytes (configs); otherwise only count them (kernels: 500 nodes × 8 MB would not fit). */
   keepData: boolean;
-  /** Refuse files larger than this (default 64 MiB; a kept file 1 MiB). */
+  /** Refuse files larger than this (default: 1 MiB when kept, else 4 GiB: counting costs no memory). */
   maxBytes?: number;
   /** Wait for an answer before retransmitting. */
   timeoutMs: number;
@@ -41,6 +53,11 @@ export class TftpRead {
   private state: State = 'requesting';
   private peerPort: number | undefined;
   private blksize = 512;
+  private windowsize = 1;
+  /** In-order blocks received since the last ACK. */
+  private unacked = 0;
+  /** A gap in the current window has been answered already. */
+  private gapAcked = false;
   private readonly askBlksize: number;
   private tsize: number | undefined;
   private lastBlock = 0;
@@ -53,7 +70,7 @@ export class TftpRead {
 
   constructor(private readonly o: TftpReadOptions) {
     this.askBlksize = o.blksize ?? PXE_BLKSIZE;
-    this.maxBytes = o.maxBytes ?? (o.keepData ? 1 << 20 : 64 << 20);
+    this.maxBytes = o.maxBytes ?? (o.keepData ? 1 << 20 : 2 ** 32);
   }
 
   /** The server's transfer port, once it answered. */
@@ -66,8 +83,11 @@ export class TftpRead {
   }
 
   start(): TftpStep {
-    const options: Array<[string, string]> = [['blksize', String(this.askBlksize)]];
+    // pxelinux and EDK2 both put tsize first.
+    const options: Array<[string, string]> = [];
     if (this.o.tsize !== false) options.push(['tsize', '0']);
+    options.push(['blksize', String(this.askBlksize)]);
+    if (this.o.windowsize !== undefined && this.o.windowsize > 1) options.push(['windowsize', String(this.o.windowsize)]);
     const rrq: TftpPacket = { op: 'RRQ', filename: this.o.filename, mode: 'octet', options };
     this.lastSent = rrq;
     return { send: { packet: rrq, to: TFTP_SERVER_PORT }, waitMs: this.o.timeoutMs };
@@ -105,7 +125,11 @@ export class TftpRead {
       return { waitMs: null, done: { ok: false, message: `TFTP timeout for ${this.o.filename}: ${what} (${this.o.retries} retransmissions)`, notFound: false } };
     }
     this.timeouts++;
-    return { send: { packet: this.lastSent!, ...(this.lastSent!.op === 'RRQ' ? { to: TFTP_SERVER_PORT } : {}) }, waitMs: this.o.timeoutMs };
+    if (this.lastSent!.op === 'RRQ') return { send: { packet: this.lastSent!, to: TFTP_SERVER_PORT }, waitMs: this.o.timeoutMs };
+    // An incomplete window: acknowledge what arrived, and the server goes on from there.
+    this.unacked = 0;
+    this.lastSent = { op: 'ACK', block: this.lastBlock };
+    return { send: { packet: this.lastSent }, waitMs: this.o.timeoutMs };
   }
 
   private oack(options: readonly (readonly [string, string])[]): TftpStep {
@@ -114,6 +138,7 @@ export class TftpRead {
       return this.lastBlock === 0 ? this.ack(0) : {};
     }
     let blksize = 512;
+    let windowsize = 1;
     for (const [name, value] of options) {
       const n = parseOptionValue(value);
       if (name === 'blksize') {
@@ -121,29 +146,49 @@ export class TftpRead {
         blksize = n;
       } else if (name === 'tsize' && this.o.tsize !== false) {
         if (n === null) return this.abort(8, `the server's tsize ${value} is not a number`);
-        if (n > this.maxBytes) return this.abort(3, `${this.o.filename} is ${n} bytes, more than ${this.maxBytes}`);
+        if (n > this.maxBytes && !this.o.probe) return this.abort(3, `${this.o.filename} is ${n} bytes, more than ${this.maxBytes}`);
         this.tsize = n;
+      } else if (name === 'windowsize' && (this.o.windowsize ?? 1) > 1) {
+        if (n === null || n < 1 || n > this.o.windowsize!) return this.abort(8, `the server's windowsize ${value} is not 1-${this.o.windowsize}`);
+        windowsize = n;
       } else {
         // RFC 2347: a server may only acknowledge options the client asked for.
         return this.abort(8, `the server acknowledged option ${name}, which was not requested`);
       }
     }
     this.blksize = blksize;
+    this.windowsize = windowsize;
+    if (this.o.probe) return this.endProbe();
     this.state = 'receiving';
     return this.ack(0);
   }
 
+  /** EDK2 has what it asked for (or learns the server takes no options): it aborts the read. */
+  private endProbe(): TftpStep {
+    this.state = 'finished';
+    return {
+      send: { packet: { op: 'ERROR', code: 8, message: EDK2_ABORT_MESSAGE } },
+      waitMs: null,
+      done: { ok: true, bytes: 0, blksize: this.blksize, ...(this.tsize !== undefined ? { tsize: this.tsize } : {}) },
+    };
+  }
+
   private data(block: number, data: Buffer): TftpStep {
     if (this.state === 'requesting') {
-      // No OACK: the server ignored our options and sends 512-byte blocks (RFC 1350).
+      // No OACK: the server ignored our options and sends 512-byte blocks one by one (RFC 1350).
       if (block !== 1) return {};
       this.blksize = 512;
+      this.windowsize = 1;
+      if (this.o.probe) return this.endProbe();
       this.state = 'receiving';
     }
     const expected = (this.lastBlock + 1) & 0xffff;
     if (block !== expected) {
-      // A duplicate: ACK it again so that a server waiting for that ACK moves on.
-      return block === this.lastBlock ? this.ack(this.lastBlock) : {};
+      // A duplicate, or a gap in a window: say again what we have, so that the server
+      // resends from there (RFC 7440 §4). Within a window, once per loss is enough.
+      if (this.windowsize > 1 && this.gapAcked) return {};
+      this.gapAcked = true;
+      return this.ack(this.lastBlock);
     }
     if (data.length > this.blksize) return this.abort(4, `block ${block} carries ${data.length} bytes, more than blksize ${this.blksize}`);
     this.bytes += data.length;
@@ -151,6 +196,7 @@ export class TftpRead {
     // DATA is a view into a received frame, which is not ours to keep.
     if (this.o.keepData && data.length > 0) this.chunks.push(Buffer.from(data));
     this.lastBlock = block;
+    this.gapAcked = false;
     if (data.length < this.blksize) {
       this.state = 'finished';
       this.finalAck = { op: 'ACK', block };
@@ -162,11 +208,15 @@ export class TftpRead {
       this.chunks = [];
       return { send: { packet: this.finalAck }, waitMs: null, done: result };
     }
-    return this.ack(block);
+    this.unacked++;
+    if (this.unacked >= this.windowsize) return this.ack(block);
+    this.timeouts = 0;
+    return { waitMs: this.o.timeoutMs };
   }
 
   private ack(block: number): TftpStep {
     this.timeouts = 0;
+    this.unacked = 0;
     const p: TftpPacket = { op: 'ACK', block };
     this.lastSent = p;
     return { send: { packet: p }, waitMs: this.o.timeoutMs };
