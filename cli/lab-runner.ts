@@ -96,7 +96,7 @@ export class LabRunner implements LabController {
   private readonly nodes = new Map<string, NodeEntry>();
   private readonly captures = new Map<string, HubCapture>();
   private readonly ports: FramePort[] = [];
-  private fleet: SyntheticFleet | undefined;
+  private readonly fleets: SyntheticFleet[] = [];
   private accel: Accel = 'tcg';
   private apiPort: number | undefined;
   private downing: Promise<void> | undefined;
@@ -228,15 +228,16 @@ export class LabRunner implements LabController {
       for (const s of syntheticNodes(g)) list.push({ ...s, firmware: g.firmware });
       byNetwork.set(g.network, list);
     }
-    // One network's synthetic machines share one hub port; the fleet serves one port, so labs
-    // with synthetic machines on several networks run the first network's (documented limit).
-    const [first] = [...byNetwork.entries()];
-    if (!first) return;
-    const net = this.lab.networks.find((n) => n.name === first[0])!;
-    const port = await openHubPort({ group: net.group, port: net.port, receiveBufferBytes: 16 << 20 });
-    this.ports.push(port);
-    this.fleet = createSyntheticFleet({ port, nodes: first[1], log: this.o.log, startSpreadMs: Math.min(10_000, first[1].length * 20) });
-    this.fleet.start();
+    // A network's synthetic machines share one hub port: a socket each would get a copy of
+    // every frame on the hub.
+    for (const [network, nodes] of byNetwork) {
+      const net = this.lab.networks.find((n) => n.name === network)!;
+      const port = await openHubPort({ group: net.group, port: net.port, receiveBufferBytes: 16 << 20 });
+      this.ports.push(port);
+      const fleet = createSyntheticFleet({ port, nodes, log: this.o.log, startSpreadMs: Math.min(10_000, nodes.length * 20) });
+      this.fleets.push(fleet);
+      fleet.start();
+    }
   }
 
   private bootProgress(macs: string[]): BootProgress | undefined {
@@ -270,7 +271,7 @@ export class LabRunner implements LabController {
 
   async status(o: { syntheticDetail: boolean }): Promise<LabStatus> {
     const lab = this.lab;
-    const syn = this.fleet?.status() ?? [];
+    const syn = this.fleets.flatMap((f) => f.status());
     const stages: Record<string, number> = {};
     for (const s of syn) stages[s.stage] = (stages[s.stage] ?? 0) + 1;
     return {
@@ -360,7 +361,7 @@ export class LabRunner implements LabController {
   private async teardown(): Promise<void> {
     const log = this.o.log;
     log.info(`lab ${this.lab.name}: going down`);
-    await this.fleet?.close().catch(() => undefined);
+    await Promise.all(this.fleets.map((f) => f.close().catch(() => undefined)));
     await Promise.all([...this.nodes.values()].map((e) => e.qemu.destroy().catch(() => undefined)));
     for (const c of this.captures.values()) await c.close();
     for (const p of this.ports) await p.close().catch(() => undefined);

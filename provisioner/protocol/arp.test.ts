@@ -1,27 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DecodeError } from '../../lib/errors.ts';
 import { ARP_DECODE_ERRORS, ARP_OP, decodeArp, encodeArp, type ArpPacket } from './arp.ts';
-import { macFromBytes } from './ethernet.ts';
-import { ipv4FromBytes } from './ipv4.ts';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-function assertDecodeError(bytes: Buffer, code: string, field: string, offset: number): void {
-  assert.throws(
-    () => decodeArp(bytes),
-    (e: unknown) => {
-      assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
-      assert.equal(e.code, code, e.message);
-      assert.equal(e.field, field);
-      assert.equal(e.offset, offset);
-      return true;
-    },
-  );
-}
-
-const macArb = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((a) => macFromBytes(Buffer.from(a), 0));
-const ipArb = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((a) => ipv4FromBytes(a, 0));
+import { assertDecodeError, assertDecodesOrRefuses, hex, ipArb, macArb } from './decode-testing.ts';
 
 describe('arp codec', () => {
   describe('round-trip', () => {
@@ -76,7 +56,7 @@ describe('arp codec', () => {
       ['plen 16', hex('0001 0800 06 10 0001 525400123456 0a000005 000000000000 0a000001'), 'ARP_BAD_PLEN', 'plen', 5],
     ];
     for (const [name, bytes, code, field, offset] of table) {
-      it(`${name} -> ${code}`, () => assertDecodeError(bytes, code, field, offset));
+      it(`${name} -> ${code}`, () => assertDecodeError(() => decodeArp(bytes), code, field, offset));
     }
   });
 
@@ -98,22 +78,12 @@ describe('arp codec', () => {
         fc.uint8Array({ maxLength: 40 }),
         fc.tuple(fc.uint8Array({ maxLength: 2 }), fc.uint8Array({ maxLength: 30 })).map(([a, rest]) => Uint8Array.from([0, 1, 8, 0, 6, 4, ...a, ...rest])),
       );
-      fc.assert(
-        fc.property(bytes, (u) => {
-          const b = Buffer.from(u);
-          let p: ArpPacket;
-          try {
-            p = decodeArp(b);
-          } catch (e) {
-            assert.ok(e instanceof DecodeError, `not a DecodeError: ${String(e)}`);
-            assert.ok(e.code in ARP_DECODE_ERRORS);
-            assert.ok(e.offset >= 0 && e.offset <= b.length);
-            return;
-          }
-          assert.deepEqual(encodeArp(p), b.subarray(0, 28));
-        }),
-        { numRuns: 5000 },
-      );
+      assertDecodesOrRefuses({
+        bytes,
+        decode: (b) => decodeArp(b),
+        codes: ARP_DECODE_ERRORS,
+        check: (p, b) => assert.deepEqual(encodeArp(p), b.subarray(0, 28)),
+      });
     });
     it('arbitrary packets round-trip', () => {
       const packet = fc.record({ op: fc.integer({ min: 0, max: 0xffff }), senderMac: macArb, senderIp: ipArb, targetMac: macArb, targetIp: ipArb });

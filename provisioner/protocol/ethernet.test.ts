@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DecodeError } from '../../lib/errors.ts';
+import { assertDecodeError, assertDecodesOrRefuses, hex, macArb } from './decode-testing.ts';
 import {
   BROADCAST_MAC,
   ETHERNET_DECODE_ERRORS,
@@ -11,23 +11,6 @@ import {
   macToBytes,
   type EthernetFrame,
 } from './ethernet.ts';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-function assertDecodeError(bytes: Buffer, code: string, field: string, offset: number): void {
-  assert.throws(
-    () => decodeEthernet(bytes),
-    (e: unknown) => {
-      assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
-      assert.equal(e.code, code, e.message);
-      assert.equal(e.field, field);
-      assert.equal(e.offset, offset);
-      return true;
-    },
-  );
-}
-
-const macArb = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((a) => macFromBytes(Buffer.from(a), 0));
 
 describe('ethernet codec', () => {
   describe('round-trip', () => {
@@ -113,7 +96,7 @@ describe('ethernet codec', () => {
       ['tag without inner ethertype', hex('ffffffffffff 525400123456 8100 002a 08'), 'ETH_TRUNCATED', 'vlan', 14],
     ];
     for (const [name, bytes, code, field, offset] of table) {
-      it(`${name} -> ${code}`, () => assertDecodeError(bytes, code, field, offset));
+      it(`${name} -> ${code}`, () => assertDecodeError(() => decodeEthernet(bytes), code, field, offset));
     }
     it('every code thrown is listed in ETHERNET_DECODE_ERRORS', () => {
       for (const [, , code] of table) assert.ok(code in ETHERNET_DECODE_ERRORS);
@@ -163,25 +146,17 @@ describe('ethernet codec', () => {
         fc.uint8Array({ maxLength: 80 }),
         fc.tuple(fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.constantFrom(0x81, 0x08), fc.uint8Array({ maxLength: 20 })).map(([a, t, rest]) => Uint8Array.from([...a, t, 0, ...rest])),
       );
-      fc.assert(
-        fc.property(bytes, (u) => {
-          const b = Buffer.from(u);
-          let f: EthernetFrame;
-          try {
-            f = decodeEthernet(b);
-          } catch (e) {
-            assert.ok(e instanceof DecodeError, `not a DecodeError: ${String(e)}`);
-            assert.ok(e.code in ETHERNET_DECODE_ERRORS);
-            assert.ok(e.offset >= 0 && e.offset <= b.length);
-            return;
-          }
+      assertDecodesOrRefuses({
+        bytes,
+        decode: (b) => decodeEthernet(b),
+        codes: ETHERNET_DECODE_ERRORS,
+        check: (f, b) => {
           // Re-encoding gives the same bytes, plus padding when the input was short.
           const again = encodeEthernet(f);
           assert.deepEqual(again.subarray(0, b.length), b);
           assert.ok(again.subarray(b.length).every((x) => x === 0));
-        }),
-        { numRuns: 5000 },
-      );
+        },
+      });
     });
     it('arbitrary valid frames of at least 60 bytes round-trip', () => {
       const frame = fc.record({

@@ -4,6 +4,7 @@ import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { hex } from './decode-testing.ts';
 import { BROADCAST_MAC } from './ethernet.ts';
 import { encodeArpFrame, encodeTcpFrame, encodeUdpFrame } from './frames.ts';
 import {
@@ -15,7 +16,6 @@ import {
   type PcapWriterOptions,
 } from './pcap.ts';
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const TSHARK = '/usr/bin/tshark';
 
 function tshark(args: string[]): Promise<string> {

@@ -1,26 +1,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DecodeError } from '../../lib/errors.ts';
-import { ipv4FromBytes } from './ipv4.ts';
+import { assertDecodeError, assertDecodesOrRefuses, hex, ipArb } from './decode-testing.ts';
 import { TCP_DECODE_ERRORS, decodeTcp, encodeTcp, seqAdd, seqDiff, seqLeq, seqLt, type TcpFlags, type TcpSegment, type TcpSegmentInput } from './tcp.ts';
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-function assertDecodeError(bytes: Buffer, code: string, field: string, offset: number): void {
-  assert.throws(
-    () => decodeTcp(bytes),
-    (e: unknown) => {
-      assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
-      assert.equal(e.code, code, e.message);
-      assert.equal(e.field, field);
-      assert.equal(e.offset, offset);
-      return true;
-    },
-  );
-}
-
 const NO_FLAGS: TcpFlags = { fin: false, syn: false, rst: false, psh: false, ack: false, urg: false, ece: false, cwr: false };
-const ipArb = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((a) => ipv4FromBytes(a, 0));
 /** A header with data offset `words` and `options`, for the malformed table. */
 const header = (words: number, options = ''): Buffer => Buffer.concat([hex(`b271b270 00000000 00000000 ${(words << 4).toString(16).padStart(2, '0')}02 ffff 0000 0000`), hex(options)]);
 
@@ -100,7 +83,7 @@ describe('tcp codec', () => {
       ['window scale of length 4', header(6, '03040700'), 'TCP_BAD_OPTION', 'option.3', 20],
     ];
     for (const [name, bytes, code, field, offset] of table) {
-      it(`${name} -> ${code}`, () => assertDecodeError(bytes, code, field, offset));
+      it(`${name} -> ${code}`, () => assertDecodeError(() => decodeTcp(bytes), code, field, offset));
     }
   });
 
@@ -153,24 +136,17 @@ describe('tcp codec', () => {
           fc.array(fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 8), fc.integer({ min: 0, max: 255 })), { maxLength: 50 }))
           .map(([a, words, b, rest]) => Uint8Array.from([...a, words << 4, ...b, ...rest])),
       );
-      fc.assert(
-        fc.property(bytes, ipArb, ipArb, (u, src, dst) => {
-          const b = Buffer.from(u);
-          let s: TcpSegment;
-          try {
-            s = decodeTcp(b, src, dst);
-          } catch (e) {
-            assert.ok(e instanceof DecodeError, `not a DecodeError: ${String(e)}`);
-            assert.ok(e.code in TCP_DECODE_ERRORS);
-            assert.ok(e.offset >= 0 && e.offset <= b.length);
-            return;
-          }
+      assertDecodesOrRefuses({
+        bytes,
+        context: fc.tuple(ipArb, ipArb),
+        decode: (b, [src, dst]) => decodeTcp(b, src, dst),
+        codes: TCP_DECODE_ERRORS,
+        check: (s, _b, [src, dst]) => {
           // Re-encoding with the raw options (not the typed copies) gives the same segment, checksum fixed.
           const again = decodeTcp(encodeTcp({ ...s, mss: undefined, windowScale: undefined }, src, dst), src, dst);
           assert.deepEqual(again, { ...s, checksumOk: true });
-        }),
-        { numRuns: 5000 },
-      );
+        },
+      });
     });
     it('arbitrary segments round-trip', () => {
       const flags = fc.record({ fin: fc.boolean(), syn: fc.boolean(), rst: fc.boolean(), psh: fc.boolean(), ack: fc.boolean(), urg: fc.boolean(), ece: fc.boolean(), cwr: fc.boolean() });

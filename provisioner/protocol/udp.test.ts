@@ -1,25 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DecodeError } from '../../lib/errors.ts';
-import { IP_PROTOCOL, ipv4FromBytes, pseudoHeaderSum } from './ipv4.ts';
-import { UDP_DECODE_ERRORS, decodeUdp, encodeUdp, type UdpDatagram } from './udp.ts';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-function assertDecodeError(bytes: Buffer, code: string, field: string, offset: number): void {
-  assert.throws(
-    () => decodeUdp(bytes, '10.0.0.1', '10.0.0.2'),
-    (e: unknown) => {
-      assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
-      assert.equal(e.code, code, e.message);
-      assert.equal(e.field, field);
-      assert.equal(e.offset, offset);
-      return true;
-    },
-  );
-}
-
-const ipArb = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((a) => ipv4FromBytes(a, 0));
+import { assertDecodeError, assertDecodesOrRefuses, hex, ipArb } from './decode-testing.ts';
+import { IP_PROTOCOL, pseudoHeaderSum } from './ipv4.ts';
+import { UDP_DECODE_ERRORS, decodeUdp, encodeUdp } from './udp.ts';
 
 describe('udp codec', () => {
   describe('round-trip', () => {
@@ -90,7 +73,7 @@ describe('udp codec', () => {
       ['length beyond the bytes', hex('0044004300090000'), 'UDP_BAD_LENGTH', 'length', 4],
     ];
     for (const [name, bytes, code, field, offset] of table) {
-      it(`${name} -> ${code}`, () => assertDecodeError(bytes, code, field, offset));
+      it(`${name} -> ${code}`, () => assertDecodeError(() => decodeUdp(bytes, '10.0.0.1', '10.0.0.2'), code, field, offset));
     }
   });
 
@@ -114,23 +97,16 @@ describe('udp codec', () => {
         fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 40 }), fc.uint8Array({ maxLength: 40 }))
           .map(([ports, len, rest]) => Uint8Array.from([...ports, 0, len, ...rest])),
       );
-      fc.assert(
-        fc.property(bytes, ipArb, ipArb, (u, src, dst) => {
-          const b = Buffer.from(u);
-          let d: UdpDatagram;
-          try {
-            d = decodeUdp(b, src, dst);
-          } catch (e) {
-            assert.ok(e instanceof DecodeError, `not a DecodeError: ${String(e)}`);
-            assert.ok(e.code in UDP_DECODE_ERRORS);
-            assert.ok(e.offset >= 0 && e.offset <= b.length);
-            return;
-          }
+      assertDecodesOrRefuses({
+        bytes,
+        context: fc.tuple(ipArb, ipArb),
+        decode: (b, [src, dst]) => decodeUdp(b, src, dst),
+        codes: UDP_DECODE_ERRORS,
+        check: (d, _b, [src, dst]) => {
           const again = decodeUdp(encodeUdp(d, src, dst), src, dst);
           assert.deepEqual(again, { ...d, checksumOk: true });
-        }),
-        { numRuns: 5000 },
-      );
+        },
+      });
     });
     it('arbitrary datagrams round-trip with a good checksum, and any flipped bit is caught', () => {
       fc.assert(
