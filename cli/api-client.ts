@@ -9,7 +9,7 @@ import { faultMessage } from '../provisioner/cobbler/faults.ts';
 
 export type { XmlRpcValue };
 
-const NETWORK_REASONS: Readonly<Record<string, string>> = {
+export const NETWORK_REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset',
   ENOTFOUND: 'host not found',
@@ -20,7 +20,7 @@ const NETWORK_REASONS: Readonly<Record<string, string>> = {
 };
 
 /** fetch() wraps the socket error; dig out its code (an AggregateError when several addresses were tried). */
-function networkCode(err: unknown): string | undefined {
+export function networkCode(err: unknown): string | undefined {
   let e: unknown = err;
   for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
     const o = e as { code?: unknown; cause?: unknown; errors?: unknown };

@@ -10,6 +10,9 @@ import {
   FIELD_ALIASES, INTERFACE_FIELDS, OBJECT_TYPES, fieldLabel, fieldToFlag, itemFields, type ObjectType,
 } from './item-options.ts';
 import { isPlainObject, pyStr, renderDumpvars, renderItemReport, renderJson } from './render.ts';
+import { ControllerClient, controllerBaseUrl } from './controller-client.ts';
+import { renderHypervisorTable } from './hypervisor-table.ts';
+import { systemStatusCommand } from './system-status-command.ts';
 
 export interface CommandContext {
   readonly io: CliIo;
@@ -360,14 +363,43 @@ const systemEventsCommand: CommandDef = {
   },
 };
 
+// ---------------------------------------------------------------- controller commands
+
+const nodeListCommand: CommandDef = {
+  words: ['node', 'list'],
+  summary: 'list the hypervisors registered with the controller, with their state and capacity',
+  synopsis: '[--json]',
+  options: [
+    { flag: 'json', key: 'json', kind: 'boolean', help: 'print a JSON array of {name, mac, macs, state, cpus, memory_mb, disks, rack, datacentre, …}' },
+  ],
+  async run(ctx) {
+    // The controller's REST API sits beside the Cobbler API and takes the same login token.
+    const controller = new ControllerClient(controllerBaseUrl(ctx.api.url));
+    const token = await ctx.login();
+    const nodes = await controller.getJson('/hypervisors', token);
+    if (!Array.isArray(nodes)) throw new RackforgeError('CLI_SERVER', `${controller.baseUrl}/hypervisors answered with something other than a list`);
+    if (ctx.options['json'] === true) { ctx.io.out(renderJson(nodes)); return 0; }
+    for (const l of renderHypervisorTable(nodes)) ctx.io.out(l);
+    return 0;
+  },
+};
+
 // ---------------------------------------------------------------- the table
 
 export const CLIENT_COMMANDS: readonly CommandDef[] = [
   ...OBJECT_TYPES.flatMap((type) => actionsFor(type).map((action) => objectCommand(type, action))),
   systemEventsCommand,
+  systemStatusCommand,
+  nodeListCommand,
   syncCommand,
   versionCommand,
 ];
+
+/** Two-word commands whose first word is not an object type (`node list`), by first word. */
+export function selectGroup(word: string): CommandDef[] {
+  if ((OBJECT_TYPES as readonly string[]).includes(word)) return [];
+  return CLIENT_COMMANDS.filter((c) => c.words.length === 2 && c.words[0] === word);
+}
 
 export function selectCommand(words: readonly string[]): CommandDef | undefined {
   return CLIENT_COMMANDS.find((c) => c.words.length === words.length && c.words.every((w, i) => w === words[i]));

@@ -31,6 +31,11 @@ import { checkBootFiles } from '../provisioner/boot/boot-check.ts';
 import { writeTftpTree } from '../provisioner/boot/tftp-export.ts';
 import { seedSampleTemplates } from '../provisioner/templates/sample-templates.ts';
 import { startBootServices, type BootServiceOptions, type RunningBootServices } from './compose-boot.ts';
+import { controllerRouter } from '../controller/hypervisors/controller-routes.ts';
+import { HypervisorRegistry } from '../controller/hypervisors/hypervisor-registry.ts';
+import { inventoryInstallIdentity } from '../controller/hypervisors/install-identity.ts';
+import { MemoryRegistryStore } from '../controller/hypervisors/memory-registry-store.ts';
+import { SqliteRegistryStore } from '../controller/hypervisors/sqlite-registry-store.ts';
 
 /** Network boot services; the HTTP base URL is derived from serverIp and the HTTP port. */
 export type ProvisionerBootOptions = Omit<BootServiceOptions, 'httpBase'>;
@@ -180,6 +185,25 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
     bootRoutes.use(bootRouter({ inventory, templates, snippets, tokens, events: bootEvents, clock, log }));
     bootRoutes.use(loaderRouter({ events: bootEvents, clock, macOf: (ip) => boot?.macOf(ip) }));
     const app = createHttpApp({ dispatcher, log, bootRoutes, ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}) });
+    // The built-in cloud controller's hypervisor registry: installed nodes register here,
+    // proving who they are with their install's token (controller/hypervisors/).
+    const registryStore = opts.dataDir
+      ? SqliteRegistryStore.open(opts.dataDir, opts.durableCommits ? { durable: true } : {})
+      : new MemoryRegistryStore();
+    closers.push(async () => registryStore.close());
+    const registry = new HypervisorRegistry({
+      store: registryStore, clock, random, log,
+      identity: inventoryInstallIdentity({
+        getSystem: (name) => inventory.get('system', name),
+        checkIssued: (system, token) => tokens.checkIssued(system, token),
+        hasInstall: (system) => store.getInstallToken(tokenKey(system)) !== undefined,
+      }),
+      onRegistered: (r) => bootEvents.record({
+        at: clock.now(), kind: 'install', system: r.name, ...(r.macs[0] ? { mac: r.macs[0] } : {}), ...(r.remote ? { ip: r.remote } : {}),
+        detail: `registered: ${r.cpus} CPU, ${r.memory_mb} MiB`,
+      }),
+    });
+    app.use('/api/v1', controllerRouter({ registry, log, verifyApiToken: (t) => sessions.validate(t) !== undefined }));
     const main = await listen(app, host, opts.httpPort);
     servers.push(main);
     const port = (main.address() as AddressInfo).port;

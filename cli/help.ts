@@ -1,6 +1,6 @@
 // Help text, rendered from the same tables that drive parsing, so the two cannot drift.
 import type { OptionSpec } from './args.ts';
-import { CLIENT_COMMANDS, actionsFor, selectCommand, type CommandDef } from './commands.ts';
+import { CLIENT_COMMANDS, actionsFor, selectCommand, selectGroup, type CommandDef } from './commands.ts';
 import { OBJECT_TYPES, type ObjectType } from './item-options.ts';
 
 function optionLines(specs: readonly OptionSpec[]): string[] {
@@ -26,7 +26,7 @@ function grouped(specs: readonly OptionSpec[], fallback: string): string[] {
 }
 
 export function renderTopHelp(globals: readonly OptionSpec[]): string {
-  const direct = CLIENT_COMMANDS.filter((c) => c.words.length === 1);
+  const direct = CLIENT_COMMANDS.filter((c) => c.words.length === 1 || selectGroup(c.words[0] as string).includes(c));
   const rows: Array<[string, string]> = [
     ['serve', 'run the provisioner in the foreground (see rackforge serve --help)'],
     ['start', 'start the provisioner with the bundled defaults (see rackforge start --help)'],
@@ -63,6 +63,20 @@ export function renderTypeHelp(type: ObjectType): string {
     ...defs.map((d) => `  rackforge ${d.words.join(' ').padEnd(width)}  ${d.summary}`),
     '',
     `rackforge ${type} <action> --help lists the options of an action.`,
+  ].join('\n');
+}
+
+/** Help of a command group that is not an object type (`rackforge node`). */
+export function renderGroupHelp(word: string): string {
+  const defs = selectGroup(word);
+  const width = Math.max(...defs.map((d) => d.words.join(' ').length));
+  return [
+    `usage: rackforge ${word} <action> [options]`,
+    '',
+    'actions:',
+    ...defs.map((d) => `  rackforge ${d.words.join(' ').padEnd(width)}  ${d.summary}`),
+    '',
+    `rackforge ${word} <action> --help lists the options of an action.`,
   ].join('\n');
 }
 

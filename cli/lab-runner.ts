@@ -127,6 +127,8 @@ export class LabRunner implements LabController {
       httpPort: 80,
       unixSocket: paths.apiSocket,
       adminPassword,
+      // A lab's machines install once, then boot from their disks: nopxe turns netboot off.
+      settings: { pxe_just_once: true },
       boot: {
         interface: tap,
         serverIp: p.address,

@@ -111,10 +111,14 @@ function printStatus(s: LabStatus, io: CliIo): void {
   }
 }
 
-async function up(pos: string[], o: Record<string, OptionValue>, io: CliIo): Promise<number> {
-  const file = resolve(pos[0]!);
+export interface LabUpOptions { stateDir?: string; captures?: string; accel?: string; apiPort?: string }
+
+/** Brings a lab up in the background and resolves with its status once it runs. */
+export async function labUp(fileArg: string, o: LabUpOptions, io: CliIo): Promise<{ status: LabStatus; paths: LabPaths }> {
+  const file = resolve(fileArg);
   const lab = readLabFile(file);
-  const paths = labPaths(typeof o['state_dir'] === 'string' ? resolve(o['state_dir']) : defaultLabStateDir(lab.name, io.env));
+  for (const w of lab.warnings ?? []) io.err(`warning: ${w}`);
+  const paths = labPaths(o.stateDir !== undefined ? resolve(o.stateDir) : defaultLabStateDir(lab.name, io.env));
   const pid = ownerPid(paths);
   if (pid !== undefined) {
     let where = '';
@@ -124,9 +128,9 @@ async function up(pos: string[], o: Record<string, OptionValue>, io: CliIo): Pro
   requireHostTools(io.env);
   mkdirSync(paths.root, { recursive: true, mode: 0o700 });
   for (const f of [paths.control, paths.apiSocket, paths.ready, paths.ownerPid]) rmSync(f, { force: true });
-  const captures = resolve(typeof o['captures'] === 'string' ? o['captures'] : 'captures');
-  const args = [BIN, 'lab', '__owner', `--state-dir=${paths.root}`, `--file=${file}`, `--captures=${captures}`, `--accel=${(o['accel'] as string | undefined) ?? 'auto'}`];
-  if (typeof o['api_port'] === 'string') args.push(`--api-port=${o['api_port']}`);
+  const captures = resolve(o.captures ?? 'captures');
+  const args = [BIN, 'lab', '__owner', `--state-dir=${paths.root}`, `--file=${file}`, `--captures=${captures}`, `--accel=${o.accel ?? 'auto'}`];
+  if (o.apiPort !== undefined) args.push(`--api-port=${o.apiPort}`);
   const log = openSync(paths.ownerLog, 'a');
   const owner = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'pipe'], env: { ...process.env, RACKFORGE_LAB_READY_FD: '3' } });
   closeSync(log);
@@ -146,20 +150,11 @@ async function up(pos: string[], o: Record<string, OptionValue>, io: CliIo): Pro
     throw new RackforgeError('LAB_START_FAILED', `lab ${lab.name} did not come up within ${UP_TIMEOUT_MS / 1000} s; see ${paths.runnerLog}`);
   }
   if (!result.ok || !result.status) throw new RackforgeError('LAB_START_FAILED', `lab ${lab.name} did not come up: ${result.message ?? 'unknown failure'} (log: ${paths.runnerLog})`);
-  const s = result.status;
-  if (o['json'] === true) { io.out(JSON.stringify(s, null, 2)); return 0; }
-  io.out(`lab ${s.lab} is up (machines under ${s.accel}; owner pid ${s.ownerPid})`);
-  io.out(`  Cobbler API: ${s.api.apiUrl}  (user cobbler, password in ${join(paths.root, 'admin-password')})`);
-  io.out(`  HTTP:        ${s.api.url}/  (API and boot files as the machines see them)`);
-  for (const n of s.nodes) io.out(`  console ${n.name}: ${n.console ? `telnet 127.0.0.1 ${n.console.port}` : '-'}  (or: rackforge lab console ${n.name}; log ${n.serialLog})`);
-  for (const n of s.networks) if (n.capture) io.out(`  capture ${n.name}: ${n.capture.file}  (live: rackforge lab capture ${n.name} --live | tshark -i -)`);
-  if (s.synthetic.nodes > 0) io.out(`  synthetic machines: ${s.synthetic.nodes} booting`);
-  io.out(`  state: ${s.stateDir}`);
-  return 0;
+  return { status: result.status, paths };
 }
 
-async function down(_pos: string[], o: Record<string, OptionValue>, io: CliIo): Promise<number> {
-  const paths = selectLab(o, io);
+/** Asks a lab to go down and waits for its owner to exit. */
+export async function labDown(paths: LabPaths, io: CliIo): Promise<void> {
   const pid = ownerPid(paths);
   if (pid === undefined) throw new RackforgeError('LAB_NOT_RUNNING', `no lab is up in ${paths.root}`);
   try {
@@ -174,6 +169,30 @@ async function down(_pos: string[], o: Record<string, OptionValue>, io: CliIo): 
     process.kill(pid, 'SIGKILL');
     io.err(`the lab's owner did not stop in time: killed it (pid ${pid})`);
   }
+}
+
+async function up(pos: string[], o: Record<string, OptionValue>, io: CliIo): Promise<number> {
+  const { status: result, paths } = await labUp(pos[0]!, {
+    ...(typeof o['state_dir'] === 'string' ? { stateDir: o['state_dir'] } : {}),
+    ...(typeof o['captures'] === 'string' ? { captures: o['captures'] } : {}),
+    ...(typeof o['accel'] === 'string' ? { accel: o['accel'] } : {}),
+    ...(typeof o['api_port'] === 'string' ? { apiPort: o['api_port'] } : {}),
+  }, io);
+  const s = result;
+  if (o['json'] === true) { io.out(JSON.stringify(s, null, 2)); return 0; }
+  io.out(`lab ${s.lab} is up (machines under ${s.accel}; owner pid ${s.ownerPid})`);
+  io.out(`  Cobbler API: ${s.api.apiUrl}  (user cobbler, password in ${join(paths.root, 'admin-password')})`);
+  io.out(`  HTTP:        ${s.api.url}/  (API and boot files as the machines see them)`);
+  for (const n of s.nodes) io.out(`  console ${n.name}: ${n.console ? `telnet 127.0.0.1 ${n.console.port}` : '-'}  (or: rackforge lab console ${n.name}; log ${n.serialLog})`);
+  for (const n of s.networks) if (n.capture) io.out(`  capture ${n.name}: ${n.capture.file}  (live: rackforge lab capture ${n.name} --live | tshark -i -)`);
+  if (s.synthetic.nodes > 0) io.out(`  synthetic machines: ${s.synthetic.nodes} booting`);
+  io.out(`  state: ${s.stateDir}`);
+  return 0;
+}
+
+async function down(_pos: string[], o: Record<string, OptionValue>, io: CliIo): Promise<number> {
+  const paths = selectLab(o, io);
+  await labDown(paths, io);
   io.out(`lab down (${paths.root})`);
   return 0;
 }

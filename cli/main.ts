@@ -4,8 +4,8 @@
 import { RackforgeError, isRackforgeError } from '../lib/errors.ts';
 import { parseArgs, indexSpecs, type OptionSpec, type OptionValue } from './args.ts';
 import { CobblerClient } from './api-client.ts';
-import { selectCommand, type CommandDef } from './commands.ts';
-import { renderCommandHelp, renderTopHelp, renderTypeHelp } from './help.ts';
+import { selectCommand, selectGroup, type CommandDef } from './commands.ts';
+import { renderCommandHelp, renderGroupHelp, renderTopHelp, renderTypeHelp } from './help.ts';
 import { defaultIo, type CliIo } from './io.ts';
 import { OBJECT_TYPES, type ObjectType } from './item-options.ts';
 import { login, resolveServerUrl } from './session.ts';
@@ -82,6 +82,7 @@ function printHelpTopic(words: readonly string[], io: CliIo): number {
   if (first === undefined) io.out(renderTopHelp(GLOBAL_OPTIONS));
   else if (first === 'serve' || first === 'start') io.out(`see 'rackforge ${first} --help'`);
   else if (isObjectType(first) && second === undefined) io.out(renderTypeHelp(first));
+  else if (selectGroup(first).length > 0 && second === undefined) io.out(renderGroupHelp(first));
   else {
     const def = selectCommand(words);
     if (!def) throw new RackforgeError('CLI_USAGE', `no help for '${words.join(' ')}': unknown command`);
@@ -123,13 +124,14 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     return printHelpTopic(topic.positionals, io);
   }
 
-  if (isObjectType(word)) {
+  // `<type> <action>`, and the other two-word commands (`node list`) the same way.
+  if (isObjectType(word) || selectGroup(word).length > 0) {
     const mid = parseArgs(afterWord, GLOBAL_OPTIONS, { command: word, stopAtPositional: true });
     mergeGlobals(globals, mid.options, word);
     const [action, ...tail] = mid.rest;
     if (action === undefined) {
       if (globals['help'] === true) return printHelpTopic([word], io);
-      io.err(renderTypeHelp(word));
+      io.err(isObjectType(word) ? renderTypeHelp(word) : renderGroupHelp(word));
       return 2;
     }
     const def = selectCommand([word, action]);

@@ -161,7 +161,7 @@ export function runServe(argv: string[], io: CliIo): Promise<number> {
   return serveUntilSignal(argv, io, 'serve');
 }
 
-/** The main job. Until the lab simulator exists it is the provisioner with its embedded store. */
-export function runStart(argv: string[], io: CliIo): Promise<number> {
-  return serveUntilSignal(argv, io, 'start');
+/** The main job: the quickstart lab provisioned end to end (cli/start.ts). */
+export async function runStart(argv: string[], io: CliIo): Promise<number> {
+  return (await import('./start.ts')).runStart(argv, io);
 }

@@ -50,6 +50,19 @@ export const ERROR_CODES = {
   LAB_UNKNOWN_NETWORK: 'the lab has no network by that name',
   LAB_NODE_STATE: 'the machine is not in a power state that allows this',
   LAB_HOST: 'this machine lacks something the lab needs',
+  // Controller
+  CONTROLLER_BAD_REQUEST: 'the request body or one of its fields is invalid',
+  CONTROLLER_TOO_LARGE: 'the request body exceeds the size limit',
+  CONTROLLER_MEDIA_TYPE: 'the request body is not application/json',
+  CONTROLLER_UNAUTHENTICATED: 'the credential or API token is missing or wrong',
+  CONTROLLER_UNKNOWN_SYSTEM: 'the provisioner has no system by that name',
+  CONTROLLER_MAC_MISMATCH: "none of the MACs is one of the system's interface MACs",
+  CONTROLLER_NO_INSTALL: 'no install token was ever issued for the system',
+  CONTROLLER_FOREIGN_TOKEN: "the token is not the one issued for the system's install",
+  CONTROLLER_REPLAYED_TOKEN: 'the token has already been used to register',
+  CONTROLLER_NOT_FOUND: 'no such hypervisor or path',
+  CONTROLLER_METHOD: 'the path does not answer that method',
+  CONTROLLER_INTERNAL: 'the controller failed to answer; see the server log',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

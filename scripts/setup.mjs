@@ -24,8 +24,15 @@ const LAB = [
   ['iproute2', 'the lab network lives in its own namespace with a tap device'],
   ['util-linux', 'unshare and setpriv: the lab namespace, and machines that die with the lab'],
 ];
+/** What scripts/build-node-image.mjs reads to build the hypervisor-node OS (build/node/). */
+const NODE_IMAGE = [
+  ['busybox-static', 'the node installer and the installed node run on busybox (build/node/*.img)'],
+  ['syslinux', "makes build/node/node.img bootable: syslinux's FAT boot sector and ldlinux.sys"],
+  ['syslinux-common', "node.img's master boot record (mbr.bin) and ldlinux.c32"],
+  ['mtools', 'formats and fills the FAT partition of node.img without mounting it'],
+];
 const DEBIAN = {
-  start: [...BOOT, ...LAB],
+  start: [...BOOT, ...LAB, ...NODE_IMAGE],
   bench: [
     ['kea-admin', "Kea's perfdhcp drives the DHCP lease-rate benchmark"],
     ['kea-dhcp4-server', 'Kea is a DHCP server the benchmark compares against'],
@@ -39,6 +46,7 @@ const DEBIAN = {
   test: [
     ...BOOT,
     ...LAB,
+    ...NODE_IMAGE,
     ['tshark', "Wireshark's tshark checks the lab's captures"],
     ['isc-dhcp-client', "Debian's dhclient is a real DHCP client in the tests"],
     ['udhcpc', "busybox's udhcpc is a real DHCP client in the tests"],
@@ -103,3 +111,14 @@ const { buildNative } = await import('./build-native.mjs');
 buildNative({ quiet: true });
 const missing = existsSync('/usr/bin/dpkg-query') ? debianMissing(DEBIAN[mode]) : [];
 if (missing.length > 0) installDebian(missing);
+// The hypervisor-node OS (kernel, installer initramfs, node.img) from Debian packages; a no-op
+// when build/node/ is up to date, about 10 s otherwise (plus a 70 MB kernel download the first time).
+if (mode === 'start' || mode === 'test') {
+  const { buildNodeImage } = await import('./build-node-image.mjs');
+  try {
+    buildNodeImage({ quiet: true });
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(1);
+  }
+}

@@ -214,7 +214,23 @@ describe('HTTP boot and install-time routes (curl, python3)', function () {
       assert.equal(sha(s.body), sha(kernel));
     });
 
+    it('/cblr/links/<distro>/ serves files beside the kernel (a node image and its checksum), with ranges', async () => {
+      const whole = await curl([`${base}/cblr/links/debian12/initrd.gz`]);
+      assert.equal(whole.status, 200);
+      assert.equal(sha(whole.body), sha(initrd));
+      const part = await curl(['-r', '10-19', `${base}/cblr/links/debian12/linux`]);
+      assert.equal(part.status, 206);
+      assert.deepEqual(part.body, kernel.subarray(10, 20));
+    });
+
     const attempts = [
+      '/cblr/links/debian12/../../../../etc/passwd',
+      '/cblr/links/debian12/%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+      '/cblr/links/symd/tree/secret.txt',
+      '/cblr/links/symd/tree',
+      '/cblr/links/nodistro/linux',
+      '/cblr/links/debian12/',
+      '/cblr/links/debian12/.hidden',
       '/images/../../../../etc/passwd',
       '/images/debian12/../../../../etc/passwd',
       '/images/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
@@ -386,6 +402,22 @@ except urllib.error.HTTPError as e:
       const fresh = /\/token\/([0-9a-f]{32})/.exec(px)?.[1];
       assert.ok(fresh);
       assert.ok(!out.nopxe_url.endsWith(fresh));
+    });
+
+    it('install events with the install token are recorded with their stage; without it, refused', async () => {
+      setNetboot('web02', true);
+      const token = /\/token\/([0-9a-f]{32})/.exec((await curl([`${base}/pxelinux.cfg/01-52-54-00-ab-00-02`])).body.toString())![1]!;
+      const url = `${base}/cblr/svc/op/event/system/web02/token/${token}`;
+      const ok = await curl([`${url}/stage/installer-started`]);
+      assert.equal(ok.status, 200);
+      const failed = await curl([`${url}/stage/failed?detail=checksum-mismatch%3A%20expected%20ab%0d%0aX`]);
+      assert.equal(failed.status, 200);
+      const mine = events.filter((e) => e.kind === 'install' && e.system === 'web02').map((e) => e.detail);
+      assert.deepEqual(mine.slice(-2), ['installer-started', 'failed: checksum-mismatch: expected ab  X']);
+      assert.equal((await curl([`${url}/stage/made-up`])).status, 404);
+      assert.equal((await curl([`${base}/cblr/svc/op/event/system/web02/token/${'0'.repeat(32)}/stage/rebooted`])).status, 403);
+      assert.equal((await curl([`${base}/cblr/svc/op/event/system/web01/token/${token}/stage/rebooted`])).status, 403, 'a token of another system');
+      assert.equal(events.filter((e) => e.kind === 'install' && e.detail === 'rebooted').length, 0);
     });
 
     it('a foreign, guessed or missing token is 403 and netboot stays on', async () => {

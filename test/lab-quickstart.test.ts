@@ -186,6 +186,14 @@ describe('lab: labs/quickstart.yaml with QEMU machines', function () {
     sock.destroy();
     assert.ok(existsSync(n.serialLog));
     assert.ok(existsSync(n.qemuLog));
+    // `lab console` from a script: stdin is a pipe, its end ends the session.
+    const cli = spawn(process.execPath, [CLI_BIN, 'lab', 'console', 'node2', `--state-dir=${state}`], { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    cli.stdin.end('\r\n');
+    const code = await new Promise<number | null>((resolve) => cli.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0);
+    const unknown = await lab(['console', 'node9', `--state-dir=${state}`]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no machine 'node9'/);
   });
 
   it('lab down leaves no QEMU process, namespace, socket or port behind', async () => {

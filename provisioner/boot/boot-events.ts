@@ -7,6 +7,9 @@ export const BOOT_EVENT_KINDS = [
   'tftp-file', 'tftp-error',
   'http-file', 'http-error',
   'autoinstall', 'callback', 'sync-problem',
+  // An installer's or installed node's own report (installer-started, image-written, rebooted,
+  // failed), or the controller accepting the node (registered); detail starts with the stage.
+  'install',
 ] as const;
 export type BootEventKind = (typeof BOOT_EVENT_KINDS)[number];
 

@@ -16,6 +16,8 @@ import { parseSignature, type Signature } from './signature.ts';
 import { truthy, NONE, stripNone } from './python-values.ts';
 import { DIRECT_USER } from './sessions.ts';
 import { xapiObjectEdit } from './xapi-object-edit.ts';
+import { deriveInstallStatus } from '../boot/install-status.ts';
+import type { BootEvent } from '../boot/boot-events.ts';
 
 export const COBBLER_VERSION = [3, 3, 7] as const;
 
@@ -228,6 +230,23 @@ function repoConfig(c: Call, type: 'profile' | 'system', name: string): string {
 
 const BACKGROUND_UNSUPPORTED = ['import', 'reposync', 'buildiso', 'replicate', 'hardlink', 'aclsetup', 'signature_update', 'mkloaders', 'power_system'];
 
+/** A system's boot events, by its name and by each of its MACs, merged, oldest first. */
+function systemBootEvents(c: Call, name: string): BootEvent[] {
+  const sys = c.ctx.inventory.require('system', name);
+  const macs = new Set<string>();
+  const ifs = sys['interfaces'];
+  if (ifs && typeof ifs === 'object' && !Array.isArray(ifs)) {
+    for (const i of Object.values(ifs as Record<string, unknown>)) {
+      const m = (i as Record<string, unknown> | null)?.['mac_address'];
+      if (typeof m === 'string' && m !== '') macs.add(m.toLowerCase());
+    }
+  }
+  const seen = new Set<string>();
+  const all = [sys.name, ...macs].flatMap((key, i) => c.ctx.inventory.store.listBootEvents(i === 0 ? { system: key } : { mac: key }));
+  return all.filter((e) => { const k = JSON.stringify(e); if (seen.has(k)) return false; seen.add(k); return true; })
+    .sort((a, b) => a.at - b.at);
+}
+
 export function buildMethodTable(): Map<string, MethodSpec> {
   const t = new Map<string, MethodSpec>();
 
@@ -382,21 +401,31 @@ export function buildMethodTable(): Map<string, MethodSpec> {
   // ----- events and tasks -----
   def(t, 'get_system_boot_events', 'name, limit=0, token=None', 'read',
     "rackforge: a system's boot events (DHCP, TFTP, HTTP, callbacks), oldest first: [{at, kind, mac, ip, detail}].", (c, [name, limit]) => {
-      const sys = c.ctx.inventory.require('system', str(name, 'name'));
       const n = typeof limit === 'number' && limit > 0 ? limit : undefined;
-      const macs = new Set<string>();
-      const ifs = sys['interfaces'];
-      if (ifs && typeof ifs === 'object' && !Array.isArray(ifs)) {
-        for (const i of Object.values(ifs as Record<string, unknown>)) {
-          const m = (i as Record<string, unknown> | null)?.['mac_address'];
-          if (typeof m === 'string' && m !== '') macs.add(m.toLowerCase());
-        }
-      }
-      const seen = new Set<string>();
-      const all = [sys.name, ...macs].flatMap((key, i) => c.ctx.inventory.store.listBootEvents(i === 0 ? { system: key } : { mac: key }));
-      const merged = all.filter((e) => { const k = JSON.stringify(e); if (seen.has(k)) return false; seen.add(k); return true; })
-        .sort((a, b) => a.at - b.at);
+      const merged = systemBootEvents(c, str(name, 'name'));
       return (n ? merged.slice(-n) : merged).map((e) => ({ at: e.at, kind: e.kind, mac: e.mac ?? '', ip: e.ip ?? '', detail: e.detail }));
+    });
+  def(t, 'get_system_install_status', 'name, token=None', 'read',
+    "rackforge: a system's current install, [{stage, at, detail}]: dhcp, pxe-loaded, installer-started, image-written, nopxe, rebooted, registered, or failed with the cause.",
+    (c, [name]) => deriveInstallStatus(systemBootEvents(c, str(name, 'name')), c.ctx.inventory.now()).stages.map((s) => ({ ...s })));
+  def(t, 'get_status', 'mode="normal", token=None', 'read',
+    'Install status per address: {ip: [start, last, "system:NAME", starts, finishes, state]} (state installing, finished or failed); mode "text" gives a table.',
+    (c, [mode]) => {
+      const rows: Array<[string, number, number, string, number, number, string]> = [];
+      for (const name of c.ctx.inventory.names('system')) {
+        const events = systemBootEvents(c, name);
+        const s = deriveInstallStatus(events, c.ctx.inventory.now());
+        if (s.state === 'none') continue;
+        const starts = events.filter((e) => e.kind === 'install' && e.detail.startsWith('installer-started')).length;
+        const finishes = events.filter((e) => e.kind === 'callback' && /nopxe: netboot disabled/.test(e.detail)).length;
+        const state = s.state === 'failed' ? 'failed' : s.state === 'installing' ? 'installing' : 'finished';
+        rows.push([s.ip ?? '?', s.startedAt ?? 0, s.lastAt ?? 0, `system:${name}`, starts, finishes, state]);
+      }
+      if (mode === 'text') {
+        const when = (at: number) => new Date(at * 1000).toISOString().replace('T', ' ').slice(0, 19);
+        return ['ip               target                   start                stat', ...rows.map((r) => `${r[0].padEnd(16)} ${r[3].padEnd(24)} ${when(r[1])}  ${r[6]}`)].join('\n') + '\n';
+      }
+      return Object.fromEntries(rows.map((r) => [r[0], r]));
     });
   def(t, 'get_events', 'for_user=""', 'open', 'Events of the last week.', (c, [u]) => c.ctx.events.list(typeof u === 'string' ? u : ''));
   def(t, 'get_event_log', 'event_id', 'open', 'The log of one event, or "?".', (c, [id]) => c.ctx.events.logText(str(id, 'event_id')) ?? '?');

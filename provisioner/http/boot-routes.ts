@@ -2,7 +2,7 @@
 // (autoinstall files, iPXE scripts, the nopxe and trigger callbacks, listings), kernels and
 // initrds under /images/ with Range support, and the generated PXELINUX/GRUB/iPXE files for
 // HTTP-booting loaders. Decisions are in provisioner/boot/; this is the thin loop around them.
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Clock } from '../../lib/clock.ts';
 import { isRackforgeError } from '../../lib/errors.ts';
@@ -69,6 +69,9 @@ export function parseSvcPath(segments: readonly string[]): { op: string; pairs: 
   return { op: op!, pairs, ...(kv.length % 2 === 1 ? { rest: kv[kv.length - 1]! } : {}) };
 }
 
+/** Stages an installer or an installed node may report through the event callback. */
+export const INSTALLER_STAGES = ['installer-started', 'image-written', 'rebooted', 'failed'] as const;
+
 export function bootRouter(deps: BootRoutesDeps): Router {
   const { inventory: inv, tokens, log } = deps;
   const router = express.Router();
@@ -108,7 +111,8 @@ export function bootRouter(deps: BootRoutesDeps): Router {
     const first = req.path.split('/')[1] ?? '';
     const isSvc = req.path.startsWith('/cblr/svc/');
     const isCblrImages = req.path.startsWith('/cblr/images/');
-    if (!isSvc && !isCblrImages && !FILE_ROOTS.has(first)) { next(); return; }
+    const isCblrLinks = req.path.startsWith('/cblr/links/');
+    if (!isSvc && !isCblrImages && !isCblrLinks && !FILE_ROOTS.has(first)) { next(); return; }
     res.on('finish', () => log.debug('boot http request', { path: redactTokens(req.originalUrl), status: res.statusCode, remote: clientIp(req) }));
     const segs = splitUrlPath(req.path);
     if (!segs) {
@@ -116,7 +120,7 @@ export function bootRouter(deps: BootRoutesDeps): Router {
       text(res, 404, '# not found\n');
       return;
     }
-    const work = isSvc ? handleSvc(req, res, segs.slice(2)) : handleFile(req, res, isCblrImages ? segs.slice(1) : first === 'httpboot' ? ['grub', ...segs.slice(1)] : segs);
+    const work = isSvc ? handleSvc(req, res, segs.slice(2)) : isCblrLinks ? handleLink(req, res, segs.slice(2)) : handleFile(req, res, isCblrImages ? segs.slice(1) : first === 'httpboot' ? ['grub', ...segs.slice(1)] : segs);
     work.catch((e: unknown) => {
       const msg = e instanceof Error ? e.message : String(e);
       log.warn('boot http request failed', { path: redactTokens(req.originalUrl), error: redactTokens(msg) });
@@ -149,6 +153,10 @@ export function bootRouter(deps: BootRoutesDeps): Router {
       text(res, 404, '# not found\n');
       return;
     }
+    await sendDiskFile(req, res, disk);
+  }
+
+  async function sendDiskFile(req: Request, res: Response, disk: { realPath: string; size: number; mtimeMs: number }): Promise<void> {
     // The app turns express's ETags off (and sendFile follows that setting), but If-Range
     // and resumed downloads want a validator: size and mtime, as the etag package makes.
     res.setHeader('ETag', `"${disk.size.toString(16)}-${Math.floor(disk.mtimeMs).toString(16)}"`);
@@ -174,6 +182,30 @@ export function bootRouter(deps: BootRoutesDeps): Router {
     });
   }
 
+  /**
+   * Cobbler's /cblr/links/<distro>/: the distro's install tree. Here it is the folder holding
+   * the distro's kernel, one level deep (a node image and its checksum beside the kernel),
+   * nothing above it and no link out of it.
+   */
+  async function handleLink(req: Request, res: Response, segs: string[]): Promise<void> {
+    const [distroName, file, ...more] = segs;
+    const distro = distroName ? inv.get('distro', distroName) : undefined;
+    const kernel = distro?.['kernel'];
+    if (!distro || typeof kernel !== 'string' || !file || more.length > 0 || file.startsWith('.')) {
+      record(req, 'http-error', 'not found');
+      text(res, 404, '# not found\n');
+      return;
+    }
+    const root = await resolveDiskBootFile(kernel);
+    const disk = root ? await resolveDiskBootFile(join(dirname(root.realPath), file)) : null;
+    if (!root || !disk || dirname(disk.realPath) !== dirname(root.realPath)) {
+      record(req, 'http-error', `distro ${distroName}: ${file} is not in its tree`);
+      text(res, 404, '# not found\n');
+      return;
+    }
+    await sendDiskFile(req, res, disk);
+  }
+
   // ----- /cblr/svc/op/... -----
 
   async function handleSvc(req: Request, res: Response, segs: string[]): Promise<void> {
@@ -195,6 +227,8 @@ export function bootRouter(deps: BootRoutesDeps): Router {
         return trigger(req, res, pairs, token);
       case 'list':
         return list(res, pairs);
+      case 'event':
+        return installEvent(req, res, pairs, token);
       default:
         text(res, 404, `# unknown op ${op.slice(0, 64)}\n`);
     }
@@ -360,6 +394,39 @@ export function bootRouter(deps: BootRoutesDeps): Router {
     }
     if (!inv.get('profile', key.name)) { text(res, 200, 'False'); return; }
     record(req, 'callback', `trigger ${mode}`);
+    text(res, 200, 'True');
+  }
+
+  /**
+   * rackforge's own callback: an installer (and the installed node) reports its stages,
+   * /cblr/svc/op/event/system/<name>/token/<token>/stage/<stage>?detail=<text>. The token is
+   * the install's (still good after nopxe, as for triggers), so nobody else can put events on
+   * a machine's record.
+   */
+  async function installEvent(req: Request, res: Response, pairs: Map<string, string>, token: string | undefined): Promise<void> {
+    const name = pairs.get('system');
+    const stage = pairs.get('stage');
+    if (name === undefined || stage === undefined || !(INSTALLER_STAGES as readonly string[]).includes(stage)) {
+      text(res, 404, `# unknown event (stages: ${INSTALLER_STAGES.join(', ')})\n`);
+      return;
+    }
+    const system = inv.get('system', name);
+    const about = { system: system ? name : undefined, mac: system ? firstMac(system) : undefined };
+    if (!system || !tokens.checkIssued(name, token)) {
+      record(req, 'callback', `install event ${stage} refused: ${token === undefined ? 'no install token' : 'install token not valid'}`, about);
+      text(res, 403, 'False');
+      return;
+    }
+    const q = req.query['detail'];
+    // One line of printable text: it ends up in listings and terminals.
+    const detail = typeof q === 'string' ? q.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300).trim() : '';
+    const ip = clientIp(req);
+    try {
+      deps.events.record({ at: deps.clock.now(), kind: 'install', system: name, ...(about.mac ? { mac: about.mac } : {}), ...(ip ? { ip } : {}), detail: detail ? `${stage}: ${detail}` : stage });
+    } catch (e) {
+      log.warn('recording an install event failed', { error: e instanceof Error ? e.message : String(e) });
+    }
+    if (stage === 'failed') log.warn('install failed', { system: name, detail });
     text(res, 200, 'True');
   }
 

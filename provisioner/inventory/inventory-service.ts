@@ -53,6 +53,11 @@ export class InventoryService {
   get store(): Store { return this.deps.store; }
   settings(): Settings { return this.deps.settings(); }
 
+  /** The injected clock's time, seconds since the epoch (for decisions made on stored events). */
+  now(): number {
+    return this.deps.clock.now();
+  }
+
   get(type: ItemType, name: string): ItemRecord | undefined {
     return this.deps.store.getItem(type, name);
   }

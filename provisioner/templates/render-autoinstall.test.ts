@@ -105,7 +105,7 @@ describe('sample templates', () => {
   const seeded = seedSampleTemplates(src);
 
   it('are seeded when absent, and existing ones are kept', () => {
-    assert.deepEqual(seeded.templates, ['default.ks', 'sample-autoinstall.yaml', 'sample.ks', 'sample.seed']);
+    assert.deepEqual(seeded.templates, ['default.ks', 'rackforge-node.sh', 'sample-autoinstall.yaml', 'sample.ks', 'sample.seed']);
     assert.deepEqual(seeded.snippets, ['autoinstall_done', 'autoinstall_start']);
     const mine = { templates: new MemoryTemplateStore(), snippets: new MemoryTemplateStore() };
     mine.templates.write('sample.ks', '# mine');
@@ -144,6 +144,18 @@ describe('sample templates', () => {
     const out = await renderAutoinstall(src, 'default.ks', vars('web01'));
     assert.match(out, /^# default autoinstall file for web01, rendered by rackforge$/m);
     assert.doesNotMatch(out, /\{\{|\{%/);
+  });
+
+  it('rackforge-node.sh renders the node installer\'s settings: image, checksum, event, nopxe and controller URLs', async () => {
+    const out = await renderAutoinstall(src, 'rackforge-node.sh', vars('web01'));
+    assert.match(out, /^RF_SYSTEM='web01'$/m);
+    assert.match(out, /^RF_HOSTNAME='web01'$/m);
+    assert.match(out, new RegExp(`^RF_TOKEN='${TOKEN}'$`, 'm'));
+    assert.match(out, /^RF_IMAGE_URL='http:\/\/10\.0\.0\.1:8080\/cblr\/links\/[a-z0-9-]+\/node\.img'$/m);
+    assert.match(out, new RegExp(`^RF_EVENT_URL='http://10\\.0\\.0\\.1:8080/cblr/svc/op/event/system/web01/token/${TOKEN}'$`, 'm'));
+    assert.match(out, new RegExp(`^RF_NOPXE_URL='${nopxe('web01').replace(/[.]/g, '\\.')}'$`, 'm'));
+    assert.match(out, /^RF_CONTROLLER_URL='http:\/\/10\.0\.0\.1:8080\/api\/v1'$/m);
+    assert.match(out, /^RF_DISK='\/dev\/vda'$/m);
   });
 
   it('sample.ks renders a kickstart for db01 with the tree from autoinstall_meta', async () => {
