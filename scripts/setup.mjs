@@ -24,11 +24,13 @@ const LAB = [
   ['iproute2', 'the lab network lives in its own namespace with a tap device'],
   ['util-linux', 'unshare and setpriv: the lab namespace, and machines that die with the lab'],
 ];
-/** What scripts/build-node-image.mjs reads to build the hypervisor-node OS (build/node/). */
+/**
+ * What scripts/build-node-image.mjs reads to build the hypervisor-node OS (build/node/), besides
+ * syslinux-common (in BOOT), whose mbr.bin becomes node.img's master boot record.
+ */
 const NODE_IMAGE = [
   ['busybox-static', 'the node installer and the installed node run on busybox (build/node/*.img)'],
   ['syslinux', "makes build/node/node.img bootable: syslinux's FAT boot sector and ldlinux.sys"],
-  ['syslinux-common', "node.img's master boot record (mbr.bin) and ldlinux.c32"],
   ['mtools', 'formats and fills the FAT partition of node.img without mounting it'],
 ];
 const DEBIAN = {

@@ -46,7 +46,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   } else if (req.method === 'GET' && (m = /^\/cblr\/svc\/op\/nopxe\/system\/([^/]+)\/token\/([^/]+)$/.exec(path))) {
     record({ kind: 'nopxe', system: m[1], token: m[2] });
     reply(res, 200, 'True\n');
-  } else if (req.method === 'POST' && path === '/api/v1/hypervisors/register') {
+  } else if (req.method === 'POST' && path === '/api/v1/hypervisors') {
     const raw = await readBody(req);
     let body: unknown;
     try { body = JSON.parse(raw); } catch { body = undefined; }
