@@ -172,6 +172,14 @@ describe('npm start: two machines installed, booted from disk and registered', f
     assert.match(text.stdout, /failed\s+checksum-mismatch/);
   });
 
+  it('a node that stops heartbeating is marked down', async () => {
+    assert.equal((await lab(['power', 'node1', 'off', `--state-dir=${state}`])).code, 0);
+    await waitUntil('node1 to be down', async () => {
+      const nodes = JSON.parse((await cli(['node', 'list', '--json'])).stdout) as Array<{ name: string; state: string }>;
+      return nodes.find((n) => n.name === 'node1')?.state === 'down';
+    }, 60_000);
+  });
+
   it('lab down leaves nothing running', async () => {
     const r = await lab(['down', `--state-dir=${state}`], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
