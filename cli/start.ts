@@ -99,10 +99,13 @@ export async function runStart(argv: string[], io: CliIo): Promise<number> {
   }
   if (!stopping) {
     io.out(`${ok ? 'both machines registered' : 'done'}; Ctrl-C takes the lab down`);
+    // Signal listeners alone do not keep Node running: a timer does, until the signal.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
     });
+    clearInterval(keepAlive);
   }
   io.out('taking the lab down ...');
   await labDown(paths, io);
