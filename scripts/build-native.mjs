@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withBuildLock } from './build-lock.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -109,31 +110,10 @@ export function missingTools() {
   return tools.filter(([cmd]) => !onPath(cmd)).map(([cmd, why]) => `${cmd} (${why})`);
 }
 
-/** Holds a lock directory while building so two test runs never run node-gyp in one tree at once. */
+/** Holds a lock while building so two test runs never run node-gyp in one tree at once. */
 function withLock(dir, fn) {
   const lock = join(tmpdir(), `rackforge-native-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.lock`);
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      // A lock older than five minutes belongs to a build that died.
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
-      } catch {
-        /* gone meanwhile */
-      }
-      if (Date.now() > deadline) throw new Error(`build-native: waited too long for ${lock} (remove it if no build is running)`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  return withBuildLock(lock, fn, { onTimeout: (m) => new Error(`build-native: ${m}`) });
 }
 
 function buildOne(addon, quiet) {

@@ -23,6 +23,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withBuildLock } from './build-lock.mjs';
 import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -361,32 +362,12 @@ function isUpToDate(key) {
   return OUTPUTS.every((f) => existsSync(join(OUT_DIR, f)) && (info.files?.[f] === undefined || statSync(join(OUT_DIR, f)).size === info.files[f].bytes));
 }
 
-/** Holds a lock directory while building, so `npm test` and `npm start` never build into one directory at once. */
+/** Holds a lock while building, so `npm test` and `npm start` never build into one directory at once. */
 function withLock(fn) {
   mkdirSync(join(root, 'build'), { recursive: true });
-  const lock = join(root, 'build', '.node-image.lock');
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      try {
-        // A lock older than ten minutes belongs to a build that died.
-        if (Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
-      } catch {
-        /* gone meanwhile */
-      }
-      if (Date.now() > deadline) throw new BuildError(`build-node-image: waited too long for ${lock} (remove it if no build is running)`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  return withBuildLock(join(root, 'build', '.node-image.lock'), fn, {
+    staleMs: 600_000, waitMs: 600_000, onTimeout: (m) => new BuildError(`build-node-image: ${m}`),
+  });
 }
 
 function build(versions, kernel, key, listsStamp, log) {

@@ -93,9 +93,9 @@ describe('the shipped labs', () => {
     assert.equal(lab.provisioner.address, '10.10.0.1');
     assert.deepEqual(lab.provisioner.dhcpRange, ['10.10.0.100', '10.10.0.199']);
     assert.deepEqual(lab.provisioner.inventory.distros, [{
-      name: 'rackforge-node', kernel: resolve('build/node/vmlinuz'), initrd: resolve('build/node/initrd.img'), arch: 'x86_64',
+      name: 'rackforge-node', kernel: resolve('build/node/vmlinuz'), initrd: resolve('build/node/initrd.img'), arch: 'x86_64', breed: 'debian', os_version: 'bookworm',
     }], 'kernel and initrd resolved against labs/');
-    assert.deepEqual(lab.provisioner.inventory.profiles, [{ name: 'hypervisor', distro: 'rackforge-node' }]);
+    assert.deepEqual(lab.provisioner.inventory.profiles, [{ name: 'hypervisor', distro: 'rackforge-node', autoinstall: 'rackforge-node.sh', kernel_options: 'console=ttyS0' }]);
     assert.deepEqual(lab.nodes.map((n) => ({ ...n, line: 0 })), ['01', '02'].map((i) => ({
       name: `node${Number(i)}`, rack: 'r1', datacentre: 'dc1', firmware: 'bios', cpus: 1, memoryMiB: 512,
       disks: [{ name: 'disk0', sizeBytes: 2 * 2 ** 30 }], nics: [{ network: 'provisioning', mac: `52:54:00:10:00:${i}`, model: 'e1000' }],
