@@ -85,14 +85,15 @@ export interface RunningProvisioner {
   close(): Promise<void>;
 }
 
-function listen(app: ReturnType<typeof createHttpApp>, host: string, port: number, tls?: { cert: string; key: string }): Promise<Server> {
+/** Listens on host:port, or on a unix socket path (a lab's API, forwarded to the host). */
+function listen(app: ReturnType<typeof createHttpApp>, where: { host: string; port: number } | { path: string }, tls?: { cert: string; key: string }): Promise<Server> {
+  const name = 'path' in where ? where.path : `${where.host}:${where.port}`;
   return new Promise((resolve, reject) => {
     const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, app) : createHttpServer(app);
-    if (host.startsWith('/')) server.listen(host);
-    else server.listen(port, host);
+    server.listen(where);
     server.once('listening', () => resolve(server));
     server.once('error', (e: NodeJS.ErrnoException) => reject(
-      new RackforgeError('CONFIG_INVALID', e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : `cannot listen on ${host}:${port}: ${e.message}`)));
+      new RackforgeError('CONFIG_INVALID', e.code === 'EADDRINUSE' ? `${'path' in where ? name : `port ${where.port} on ${where.host}`} is already in use` : `cannot listen on ${name}: ${e.message}`)));
   });
 }
 
@@ -204,30 +205,30 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
       }),
     });
     app.use('/api/v1', controllerRouter({ registry, log, verifyApiToken: (t) => sessions.validate(t) !== undefined }));
-    const main = await listen(app, host, opts.httpPort);
+    const main = await listen(app, { host, port: opts.httpPort });
     servers.push(main);
     const port = (main.address() as AddressInfo).port;
     const url = `http://${host}:${port}`;
     let httpsUrl: string | undefined;
     if (opts.https) {
-      const s = await listen(app, host, opts.https.port, opts.https);
+      const s = await listen(app, { host, port: opts.https.port }, opts.https);
       servers.push(s);
       httpsUrl = `https://${host}:${(s.address() as AddressInfo).port}`;
     }
     let xmlrpcUrl: string | undefined;
     if (opts.xmlrpcPort !== undefined) {
-      const x = await listen(createXmlrpcPortApp({ dispatcher, log }), host, opts.xmlrpcPort);
+      const x = await listen(createXmlrpcPortApp({ dispatcher, log }), { host, port: opts.xmlrpcPort });
       servers.push(x);
       xmlrpcUrl = `http://${host}:${(x.address() as AddressInfo).port}`;
     }
     if (opts.unixSocket) {
       rmSync(opts.unixSocket, { force: true });
-      servers.push(await listen(app, opts.unixSocket, 0));
+      servers.push(await listen(app, { path: opts.unixSocket }));
     }
     let bootUrl: string | undefined;
     if (opts.boot) {
       // Machines reach HTTP boot on the boot server's address; the API stays where --host put it too.
-      if (host !== opts.boot.serverIp && host !== '0.0.0.0') servers.push(await listen(app, opts.boot.serverIp, port));
+      if (host !== opts.boot.serverIp && host !== '0.0.0.0') servers.push(await listen(app, { host: opts.boot.serverIp, port }));
       bootUrl = `http://${opts.boot.serverIp}:${port}`;
       // Kernel lines and autoinstall files name the server as Cobbler does, from these settings:
       // they must be what the machines reach.

@@ -12,7 +12,6 @@ import { execa, type ResultPromise } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { RackforgeError } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { ipv4ToInt } from '../lib/ids.ts';
 import { startProvisioner, type RunningProvisioner } from './compose-provisioner.ts';
 import { parseArgs, type OptionSpec } from './args.ts';
 import type { CliIo } from './io.ts';
@@ -55,10 +54,10 @@ async function sh(cmd: string, args: string[]): Promise<void> {
   if (r.exitCode !== 0) throw new RackforgeError('LAB_HOST', `${cmd} ${args.join(' ')}: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
 }
 
-/** A unique MAC for a node added without one: 52:54:00 (QEMU's prefix), then 3 bytes from the lab and a counter. */
-function freeMac(used: Set<string>, seed: number): string {
-  for (let n = 0; n < 0xffffff; n++) {
-    const v = (seed + n) & 0xffffff;
+/** The first unused MAC from 52:54:00:a0:00:00 up (QEMU's prefix), for a node added without one. */
+function freeMac(used: Set<string>): string {
+  for (let n = 0; n < 0x600000; n++) {
+    const v = 0xa00000 + n;
     const mac = `52:54:00:${[(v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
     if (!used.has(mac)) return mac;
   }
@@ -322,9 +321,8 @@ export class LabRunner implements LabController {
     const def = (definition ?? {}) as Record<string, unknown>;
     if (Array.isArray(def['nics'])) {
       const used = new Set([...this.lab.nodes.flatMap((n) => n.nics.map((x) => x.mac)), ...this.lab.synthetic.flatMap((g) => syntheticNodes(g).map((s) => s.mac))]);
-      const seed = ipv4ToInt(this.lab.networks[0]?.group ?? '0.0.0.0') ^ (this.lab.nodes.length << 4);
       for (const nic of def['nics'] as Array<Record<string, unknown>>) {
-        if (nic && typeof nic === 'object' && nic['mac'] === undefined) { nic['mac'] = freeMac(used, seed); used.add(nic['mac'] as string); }
+        if (nic && typeof nic === 'object' && nic['mac'] === undefined) { nic['mac'] = freeMac(used); used.add(nic['mac'] as string); }
       }
     }
     const node = parseNodeDefinition(def, this.lab, { file: `add-node` });

@@ -121,10 +121,10 @@ export function serveLabControl(lab: LabController, socketPath: string): Promise
   rmSync(socketPath, { force: true });
   const server = createServer((req, res) => {
     route(lab, req, res).catch((e: unknown) => {
-      const code: ErrorCode = isRackforgeError(e) ? e.code : 'LAB_START_FAILED';
-      const message = e instanceof Error ? e.message : String(e);
       if (res.headersSent) { res.destroy(); return; }
-      send(res, isRackforgeError(e) ? STATUS_OF[e.code] ?? 409 : 500, { error: { code: isRackforgeError(e) ? code : 'INTERNAL', message } });
+      const message = e instanceof Error ? e.message : String(e);
+      if (isRackforgeError(e)) send(res, STATUS_OF[e.code] ?? 409, { error: { code: e.code, message } });
+      else send(res, 500, { error: { code: 'INTERNAL', message } });
     });
   });
   return new Promise((resolve, reject) => {
