@@ -31,6 +31,7 @@ export function renderTopHelp(globals: readonly OptionSpec[]): string {
     ['serve', 'run the provisioner in the foreground (see rackforge serve --help)'],
     ['start', 'start the provisioner with the bundled defaults (see rackforge start --help)'],
     ['lab', 'build and run a lab: QEMU machines and rackforge on multicast hubs (see rackforge lab --help)'],
+    ['capture', 'read a pcap/pcapng file: summary, per-machine boot timeline, explain, follow (see rackforge capture --help)'],
     ...direct.map((c): [string, string] => [c.words.join(' '), c.summary]),
     ['<type> <action>', `type: ${OBJECT_TYPES.join(', ')}`],
     ['', 'action: add, edit, copy, rename, remove, list, report, find; dumpvars (profile, system)'],

@@ -1,5 +1,6 @@
 // `rackforge node list` as text: one aligned row per hypervisor, in the order the server
 // listed them (by name). Pure: values in, lines out.
+import { cell, renderColumns } from './table.ts';
 
 export const NODE_COLUMNS = ['NAME', 'STATE', 'CPUS', 'MEMORY', 'DISKS', 'RACK', 'DATACENTRE', 'MAC', 'LAST-HEARTBEAT'] as const;
 
@@ -15,9 +16,7 @@ export function renderBytes(n: number): string {
   return text + UNITS[u];
 }
 
-/** A cell: control characters (a terminal escape in a rack name) shown as '?'. */
-const str = (v: unknown): string =>
-  (typeof v === 'string' && v !== '' ? v.replace(/[\u0000-\u001f\u007f]/g, '?') : typeof v === 'number' ? String(v) : '-');
+const str = cell;
 
 function diskCell(disks: unknown): string {
   if (!Array.isArray(disks) || disks.length === 0) return '-';
@@ -35,6 +34,5 @@ export function renderHypervisorTable(items: readonly unknown[]): string[] {
       diskCell(h['disks']), str(h['rack']), str(h['datacentre']), str(h['mac']), str(h['last_heartbeat']),
     ]);
   }
-  const widths = NODE_COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  '));
+  return renderColumns(rows);
 }

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { RackforgeError } from '../lib/errors.ts';
-import { parseArgs, type OptionSpec, type OptionValue } from './args.ts';
+import type { OptionSpec, OptionValue } from './args.ts';
+import { HELP_OPTION, JSON_OPTION, renderSubcommandHelp, runSubcommand, usageError, type Subcommand } from './subcommands.ts';
 import type { CliIo } from './io.ts';
 import { callLab, openLabStream, type LabNodeStatus, type LabStatus } from '../simulator/lab-control.ts';
 import { readLabFile } from '../simulator/lab-definition.ts';
@@ -21,18 +22,9 @@ const UP_TIMEOUT_MS = 180_000;
 
 const STATE: OptionSpec = { flag: 'state-dir', key: 'state_dir', kind: 'string', metavar: 'DIR', help: "the lab's state folder (default ${XDG_STATE_HOME:-~/.local/state}/rackforge/labs/LAB)" };
 const LAB: OptionSpec = { flag: 'lab', key: 'lab', kind: 'string', metavar: 'NAME', help: 'which running lab (default: the only one up)' };
-const JSON_OPT: OptionSpec = { flag: 'json', key: 'json', kind: 'boolean', help: 'machine-readable output' };
-const HELP: OptionSpec = { flag: 'help', key: 'help', kind: 'boolean', short: 'h', help: 'show help' };
-
-interface Sub {
-  usage: string;
-  summary: string;
-  options: OptionSpec[];
-  positionals: number;
-  run(pos: string[], o: Record<string, OptionValue>, io: CliIo): Promise<number>;
-}
-
-const usage = (m: string) => new RackforgeError('CLI_USAGE', m);
+const JSON_OPT = JSON_OPTION;
+const HELP = HELP_OPTION;
+const usage = usageError;
 
 /** Running, not a zombie (an owner killed with -9 stays one until something reaps it). */
 function processAlive(pid: number): boolean {
@@ -309,7 +301,7 @@ async function removeNode(pos: string[], o: Record<string, OptionValue>, io: Cli
   return 0;
 }
 
-const SUBCOMMANDS: Record<string, Sub> = {
+const SUBCOMMANDS: Record<string, Subcommand> = {
   up: {
     usage: 'lab up FILE', summary: 'build the lab in FILE and return once it runs', positionals: 1, run: up,
     options: [STATE, JSON_OPT, HELP,
@@ -351,25 +343,12 @@ const SUBCOMMANDS: Record<string, Sub> = {
 };
 
 export function renderLabHelp(): string {
-  return ['usage: rackforge lab COMMAND ...', '', ...Object.values(SUBCOMMANDS).map((s) => `  rackforge ${s.usage.padEnd(48)} ${s.summary}`)].join('\n');
+  return renderSubcommandHelp('lab', SUBCOMMANDS);
 }
 
 export async function runLab(argv: string[], io: CliIo): Promise<number> {
   const [word, ...rest] = argv;
   if (word === '__owner') return (await import('./lab-owner.ts')).runLabOwner(rest, io);
   if (word === '__runner') return (await import('./lab-runner.ts')).runLabRunner(rest, io);
-  if (word === undefined || word === '--help' || word === '-h' || word === 'help') {
-    (word === undefined ? io.err : io.out)(renderLabHelp());
-    return word === undefined ? 2 : 0;
-  }
-  const sub = SUBCOMMANDS[word];
-  if (!sub) throw usage(`unknown lab command '${word}' (one of: ${Object.keys(SUBCOMMANDS).join(', ')})`);
-  const parsed = parseArgs(rest, sub.options, { command: `lab ${word}`, maxPositionals: sub.positionals });
-  if (parsed.options['help'] === true) {
-    io.out(`usage: rackforge ${sub.usage}\n${sub.summary}\n`);
-    for (const s of sub.options) io.out(`  --${s.flag}${s.metavar ? ' ' + s.metavar : ''}${s.choices ? ` (${s.choices.join('|')})` : ''}  ${s.help ?? ''}`);
-    return 0;
-  }
-  if (parsed.positionals.length < sub.positionals) throw usage(`usage: rackforge ${sub.usage}`);
-  return sub.run(parsed.positionals, parsed.options, io);
+  return runSubcommand('lab', SUBCOMMANDS, argv, io);
 }

@@ -77,9 +77,11 @@ async function runCommand(def: CommandDef, args: readonly string[], globals: Opt
   });
 }
 
-function printHelpTopic(words: readonly string[], io: CliIo): number {
+async function printHelpTopic(words: readonly string[], io: CliIo): Promise<number> {
   const [first, second] = words;
   if (first === undefined) io.out(renderTopHelp(GLOBAL_OPTIONS));
+  else if (first === 'lab' && second === undefined) io.out((await import('./lab.ts')).renderLabHelp());
+  else if (first === 'capture' && second === undefined) io.out((await import('./capture.ts')).renderCaptureHelp());
   else if (first === 'serve' || first === 'start') io.out(`see 'rackforge ${first} --help'`);
   else if (isObjectType(first) && second === undefined) io.out(renderTypeHelp(first));
   else if (selectGroup(first).length > 0 && second === undefined) io.out(renderGroupHelp(first));
@@ -117,6 +119,12 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     // The lab has its own sub-commands and options (see cli/lab.ts).
     const lab = await import('./lab.ts');
     return lab.runLab(afterWord, io);
+  }
+
+  if (word === 'capture') {
+    // Reads capture files; needs no server (see cli/capture.ts).
+    const capture = await import('./capture.ts');
+    return capture.runCapture(afterWord, io);
   }
 
   if (word === 'help') {

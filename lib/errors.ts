@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   LAB_UNKNOWN_NETWORK: 'the lab has no network by that name',
   LAB_NODE_STATE: 'the machine is not in a power state that allows this',
   LAB_HOST: 'this machine lacks something the lab needs',
+  // Capture analysis
+  CAPTURE_READ: 'the capture file cannot be opened or read',
   // Controller
   CONTROLLER_BAD_REQUEST: 'the request body or one of its fields is invalid',
   CONTROLLER_TOO_LARGE: 'the request body exceeds the size limit',
@@ -67,7 +69,13 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+// A registered symbol rather than instanceof alone: a test runner's loader can evaluate this
+// module twice (a static import and a dynamic one), and an error from one copy must still be
+// recognised by the other.
+const RACKFORGE_ERROR = Symbol.for('rackforge.RackforgeError');
+
 export class RackforgeError extends Error {
+  readonly [RACKFORGE_ERROR] = true;
   readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
   constructor(code: ErrorCode, message?: string, details: Record<string, unknown> = {}) {
@@ -79,7 +87,8 @@ export class RackforgeError extends Error {
 }
 
 export function isRackforgeError(e: unknown, code?: ErrorCode): e is RackforgeError {
-  return e instanceof RackforgeError && (code === undefined || e.code === code);
+  return typeof e === 'object' && e !== null && (e as { [RACKFORGE_ERROR]?: unknown })[RACKFORGE_ERROR] === true
+    && (code === undefined || (e as RackforgeError).code === code);
 }
 
 /** A codec's refusal: which field, at which byte offset (or character position for text). */

@@ -136,6 +136,33 @@ describe('lab: labs/quickstart.yaml with QEMU machines', function () {
     assert.match(out, /52:54:00:10:00:02\t1/, 'node2 DISCOVER after the power cycle, seen live');
   });
 
+  it('`lab capture --live | capture follow -` shows a power-cycled machine\'s boot as it happens', async () => {
+    const cli = spawn(process.execPath, [CLI_BIN, 'lab', 'capture', 'provisioning', '--live', `--state-dir=${state}`], { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const follow = spawn(process.execPath, [CLI_BIN, 'capture', 'follow', '-', '--mac', '52-54-00-10-00-01', '--json'], { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    cli.stdout.pipe(follow.stdin);
+    follow.stdin.on('error', () => undefined);
+    let out = '';
+    let err = '';
+    follow.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const sawBoot = new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 150_000);
+      follow.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const entries = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { mac: string; kind: string; dhcp?: { type: string }; tftp?: { filename: string; result: string } });
+        if (entries.some((e) => e.dhcp?.type === 'ACK') && entries.some((e) => e.tftp?.filename === 'pxelinux.0' && e.tftp.result === 'complete')) { clearTimeout(t); resolve(true); }
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => follow.on('exit', (code) => resolve(code)));
+    const cycled = await lab(['power', 'node1', 'cycle', `--state-dir=${state}`]);
+    assert.equal(cycled.code, 0, cycled.stderr);
+    const seen = await sawBoot;
+    follow.kill('SIGINT');
+    cli.kill();
+    assert.ok(seen, `follow printed node1's DHCP ACK and pxelinux.0 transfer live: ${out.slice(-2000)} ${err}`);
+    assert.equal(await exited, 0, err);
+    for (const l of out.split('\n').filter((x) => x.startsWith('{'))) assert.equal((JSON.parse(l) as { mac: string }).mac, '52:54:00:10:00:01');
+  });
+
   it('power off/on/reset through QMP; a machine that dies is reported as crashed', async () => {
     const off = await lab(['power', 'node1', 'off', `--state-dir=${state}`]);
     assert.equal(off.stdout.trim(), 'node1: off', off.stderr);

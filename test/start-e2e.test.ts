@@ -120,6 +120,31 @@ describe('npm start: two machines installed, booted from disk and registered', f
     }
   });
 
+  it('capture explain reads the real install from the lab capture: both installed and registered, in order, agreeing with tshark', async () => {
+    const pcap = join(captures, 'quickstart', 'provisioning.pcap');
+    const explained = await rackforge(['capture', 'explain', pcap, '--json']);
+    assert.equal(explained.code, 0, explained.stderr);
+    const diagnoses = (JSON.parse(explained.stdout) as { machines: Array<{ mac: string; verdict: string; findings: Array<{ code: string; severity: string; summary: string }> }> }).machines;
+    const tftpRrqs = (await tshark(['-r', pcap, '-Y', 'tftp.opcode == 1', '-T', 'fields', '-E', 'separator=|', '-e', 'eth.src', '-e', 'tftp.source_file']))
+      .trim().split('\n').map((l) => l.split('|'));
+    for (const mac of Object.values(MACS)) {
+      const d = diagnoses.find((x) => x.mac === mac);
+      assert.ok(d, `${mac} is in the analysis`);
+      assert.equal(d.verdict, 'registered', JSON.stringify(d));
+      assert.deepEqual(d.findings.filter((f) => f.severity === 'error'), [], `${mac} has no error finding`);
+      const t = JSON.parse((await rackforge(['capture', 'timeline', pcap, '--mac', mac, '--json'])).stdout) as {
+        machines: Array<{ timeline: Array<{ kind: string; tftp?: { role: string; filename: string }; http?: { role: string } }> }>;
+      };
+      const timeline = t.machines[0]!.timeline;
+      const roles = timeline.map((e) => e.tftp?.role ?? e.http?.role ?? e.kind);
+      const first = (role: string): number => roles.indexOf(role);
+      for (const role of ['kernel', 'initrd', 'autoinstall', 'install-event', 'nopxe', 'registration']) assert.ok(first(role) >= 0, `${mac}: no ${role} in ${roles.join(',')}`);
+      assert.ok(first('dhcp') < first('kernel') && first('kernel') < first('autoinstall') && first('autoinstall') < first('nopxe') && first('nopxe') < first('registration'), roles.join(','));
+      // The same TFTP read requests, in the same order, as Wireshark sees them.
+      assert.deepEqual(timeline.filter((e) => e.tftp).map((e) => e.tftp!.filename), tftpRrqs.filter((r) => r[0] === mac).map((r) => r[1]));
+    }
+  });
+
   it('the token node1 registered with cannot register again (replay), nor can a made-up one', async () => {
     // The installer left the install's token in the config area at the end of node1's disk.
     const area = readRange(join(state, 'nodes', 'node1', 'disk0.img'), -1024 * 1024, 1024 * 1024).toString('latin1');

@@ -72,3 +72,29 @@ export function assertDecodesOrRefuses<T, C = undefined>(p: DecodeTotality<T, C>
     { numRuns: 5000 },
   );
 }
+
+const V6_ETH = '333300000001 525400123456 86dd';
+const V6_LINK_LOCAL_TO_ALL_NODES = 'fe80000000000000505400fffe123456 ff020000000000000000000000000001';
+const V6_FRAGMENT_HEADER = `${V6_ETH} 600800f704d82c01 ${V6_LINK_LOCAL_TO_ALL_NODES}`;
+
+/**
+ * Real IPv6 Ethernet frames, captured with dumpcap on a veth (MTU 1280, Linux 6.x) inside a network
+ * namespace made for the capture, from 52:54:00:12:34:56 / fe80::5054:ff:fe12:3456. tshark 4.0 reads
+ * them as the comments say.
+ */
+export const CAPTURED_IPV6 = {
+  /** UDP .40000 -> ff02::1.40001 "rackforge hello v6\n"; the checksum was left to offload (tshark: bad). */
+  UDP_OFFLOADED: hex(`${V6_ETH} 600800f7001b1101 ${V6_LINK_LOCAL_TO_ALL_NODES} 9c409c41001b816d 7261636b666f7267652068656c6c6f2076360a`),
+  /** UDP .40002 -> .40003 "dst" after destination options (IPV6_DSTOPTS, PadN); checksummed in software (tshark: good). */
+  UDP_DSTOPTS: hex(`${V6_ETH} 6005463200133c01 ${V6_LINK_LOCAL_TO_ALL_NODES} 11000104 00000000 9c429c43000b6d9d 647374`),
+  /** The same with hop-by-hop options (IPV6_HOPOPTS), "hbh". */
+  UDP_HOPOPTS: hex(`${V6_ETH} 6005463200130001 ${V6_LINK_LOCAL_TO_ALL_NODES} 11000104 00000000 9c429c43000b75ae 686268`),
+  /** A 3000-byte UDP datagram .40000 -> .40001 in three fragments, id 0x728e0dfc: offset 0 (with the UDP header), 1232, 2464. */
+  FRAG_1: Buffer.concat([hex(`${V6_FRAGMENT_HEADER} 11000001728e0dfc 9c409c410bc06ae7`), Buffer.alloc(1224, 'F')]),
+  FRAG_2: Buffer.concat([hex(`${V6_FRAGMENT_HEADER} 110004d1728e0dfc`), Buffer.alloc(1232, 'F')]),
+  FRAG_3: Buffer.concat([hex(`${V6_ETH} 600800f702282c01 ${V6_LINK_LOCAL_TO_ALL_NODES} 110009a0728e0dfc`), Buffer.alloc(544, 'F')]),
+  /** The kernel's MLDv2 report on joining ff02::1:3: a hop-by-hop router alert, then ICMPv6 type 143. */
+  MLD_REPORT: hex('333300000016 525400123456 86dd 6000000000240001 fe80000000000000505400fffe123456 ff020000000000000000000000000016 3a00 05020000 0100 8f00ec4a0000000104000000ff020000000000000000000000010003'),
+  /** The kernel's router solicitation to ff02::2: ICMPv6 type 133 straight after the fixed header. */
+  ROUTER_SOLICITATION: hex('333300000002 525400123456 86dd 6000000000103aff fe80000000000000505400fffe123456 ff020000000000000000000000000002 850071b5000000000101525400123456'),
+} as const;

@@ -1,19 +1,36 @@
 // Whole frames, layer on layer: the userspace PXE stack builds its replies here and the capture
 // code decodes what it sees. Pure, like the codecs it stacks.
 //
-// The encoders write every layer into one buffer, so the payload is copied once. decodeFrame
-// goes as deep as the bytes allow: only a bad Ethernet header throws; a layer above that fails
-// is left out and its DecodeError is kept in `problem`, with the offset counted from the start
-// of the frame. IP fragments carry no udp/tcp (the transport header is only in the first one and
-// its checksum covers the whole datagram); reassembly belongs to whoever keeps state.
+// The encoders write every layer into one buffer, so the payload is copied once. They build IPv6
+// instead of IPv4 when given IPv6 addresses. decodeFrame goes as deep as the bytes allow: only a
+// bad Ethernet header throws; a layer above that fails is left out and its DecodeError is kept in
+// `problem`, with the offset counted from the start of the frame. IP fragments carry no udp/tcp
+// (the transport header is only in the first one and its checksum covers the whole datagram);
+// reassembly belongs to whoever keeps state.
+//
+// A frame cut by a capture's snaplen (originalLength above the bytes present) decodes every
+// header that is whole, with payloads cut to the bytes present, checksums that need missing bytes
+// left unverified (null), and `truncated: true`; a header that is itself cut off is a `problem`.
 import { DecodeError } from '../../lib/errors.ts';
 import { ARP_LENGTH, decodeArp, encodeArpInto, type ArpPacket } from './arp.ts';
-import { ETHERNET_MIN_FRAME, ETHERTYPE, decodeEthernet, encodeEthernetHeaderInto, ethernetHeaderLength, type EthernetFrame, type VlanTag } from './ethernet.ts';
+import { ETHERNET_MIN_FRAME, ETHERTYPE, VLAN_TAG_LENGTH, decodeEthernet, encodeEthernetHeaderInto, ethernetHeaderLength, type EthernetFrame, type VlanTag } from './ethernet.ts';
 import { IP_PROTOCOL, IPV4_MAX_TOTAL_LENGTH, IPV4_MIN_HEADER, decodeIpv4, encodeIpv4HeaderInto, type Ipv4Packet } from './ipv4.ts';
+import { IPV6_HEADER_LENGTH, IPV6_MAX_PAYLOAD_LENGTH, decodeIpv6, encodeIpv6HeaderInto, type Ipv6Packet } from './ipv6.ts';
+import { decodeLinuxSll, decodeLinuxSll2, type LinuxCookedHeader } from './linux-cooked.ts';
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from './pcap.ts';
 import { decodeTcp, encodeTcpInto, tcpHeaderLength, type TcpSegment, type TcpSegmentInput } from './tcp.ts';
 import { UDP_HEADER_LENGTH, decodeUdp, encodeUdpInto, type UdpDatagram } from './udp.ts';
 
-/** Fields of the IPv4 header the frame encoders let a caller set; the rest follow the payload. */
+/** The codes decodeLinkFrame throws in DecodeError.code, besides the link-layer codecs' own. */
+export const FRAME_DECODE_ERRORS = {
+  FRAME_UNKNOWN_LINKTYPE: 'the link type is not Ethernet (1), Linux SLL (113) or Linux SLL2 (276)',
+} as const;
+export type FrameDecodeErrorCode = keyof typeof FRAME_DECODE_ERRORS;
+
+/**
+ * Fields of the IP header the frame encoders let a caller set; the rest follow the payload. Over
+ * IPv6, ttl is the hop limit, tos the traffic class, and id and dontFragment are not used.
+ */
 export interface Ipv4HeaderChoices {
   /** Default 64. */
   ttl?: number;
@@ -53,13 +70,27 @@ export interface ArpFrameInput {
 }
 
 export interface DecodedFrame {
+  /**
+   * For a cooked capture (decodeLinkFrame with SLL/SLL2) the fields are taken from `cooked`:
+   * src is its address, dst is '' (the header has none).
+   */
   eth: EthernetFrame;
+  /** The Linux cooked-capture header, for link types 113 and 276. */
+  cooked?: LinuxCookedHeader;
   arp?: ArpPacket;
   ip?: Ipv4Packet;
+  ip6?: Ipv6Packet;
   udp?: UdpDatagram;
   tcp?: TcpSegment;
   /** Why the layer after the last one present did not decode; offset from the frame start. */
   problem?: DecodeError;
+  /** The capture kept fewer bytes than the frame had (originalLength above the bytes given). */
+  truncated?: true;
+}
+
+export interface FrameDecodeOptions {
+  /** The frame's length on the wire, when a capture's snaplen may have cut it (pcap orig_len). */
+  originalLength?: number;
 }
 
 const DEFAULT_TTL = 64;
@@ -85,31 +116,58 @@ function frameBuffer(length: number): Buffer {
   return out;
 }
 
-function checkIpLength(total: number): void {
-  if (total > IPV4_MAX_TOTAL_LENGTH) throw new RangeError(`cannot encode a ${total}-byte IPv4 packet: more than ${IPV4_MAX_TOTAL_LENGTH}`);
+/** True for an IPv6 pair of addresses, false for IPv4; RangeError for one of each. */
+function isIpv6Pair(f: { srcIp: string; dstIp: string }): boolean {
+  const v6 = f.srcIp.includes(':');
+  if (v6 !== f.dstIp.includes(':')) throw new RangeError(`addresses of two families: '${f.srcIp}' and '${f.dstIp}'`);
+  return v6;
 }
 
-/** Ethernet + IPv4 + UDP with both checksums, padded to 60 bytes. RangeError for a value with no wire form. */
-export function encodeUdpFrame(f: UdpFrameInput): Buffer {
+/** Length of the IP header for `transportLength` bytes above it; RangeError when too big for the family. */
+function ipHeaderLength(v6: boolean, transportLength: number): number {
+  if (v6) {
+    if (transportLength > IPV6_MAX_PAYLOAD_LENGTH) throw new RangeError(`cannot encode a ${transportLength}-byte IPv6 payload: more than ${IPV6_MAX_PAYLOAD_LENGTH}`);
+    return IPV6_HEADER_LENGTH;
+  }
+  const total = IPV4_MIN_HEADER + transportLength;
+  if (total > IPV4_MAX_TOTAL_LENGTH) throw new RangeError(`cannot encode a ${total}-byte IPv4 packet: more than ${IPV4_MAX_TOTAL_LENGTH}`);
+  return IPV4_MIN_HEADER;
+}
+
+/** Writes Ethernet and IP headers for a transport of `transportLength` bytes; returns where the transport starts. */
+function writeLinkAndIp(f: Ipv4HeaderChoices & { srcMac: string; dstMac: string; vlan?: VlanTag; srcIp: string; dstIp: string }, v6: boolean, protocol: number, transportLength: number, out: Buffer): number {
   const eth = ethernetHeaderLength(f);
+  encodeEthernetHeaderInto({ dst: f.dstMac, src: f.srcMac, vlan: f.vlan, ethertype: v6 ? ETHERTYPE.IPV6 : ETHERTYPE.IPV4 }, out, 0);
+  if (v6) {
+    const ip = { src: f.srcIp, dst: f.dstIp, nextHeader: protocol, hopLimit: f.ttl ?? DEFAULT_TTL, trafficClass: f.tos ?? 0, flowLabel: 0 };
+    return eth + encodeIpv6HeaderInto(ip, transportLength, out, eth);
+  }
+  return eth + encodeIpv4HeaderInto(ipHeader(f, protocol), transportLength, out, eth);
+}
+
+/**
+ * Ethernet + IPv4 (or IPv6, for IPv6 addresses) + UDP with all checksums, padded to 60 bytes.
+ * RangeError for a value with no wire form.
+ */
+export function encodeUdpFrame(f: UdpFrameInput): Buffer {
+  const v6 = isIpv6Pair(f);
   const udpLength = UDP_HEADER_LENGTH + f.payload.length;
-  checkIpLength(IPV4_MIN_HEADER + udpLength);
-  const out = frameBuffer(eth + IPV4_MIN_HEADER + udpLength);
-  encodeEthernetHeaderInto({ dst: f.dstMac, src: f.srcMac, vlan: f.vlan, ethertype: ETHERTYPE.IPV4 }, out, 0);
-  encodeIpv4HeaderInto(ipHeader(f, IP_PROTOCOL.UDP), udpLength, out, eth);
-  encodeUdpInto(f, f.srcIp, f.dstIp, out, eth + IPV4_MIN_HEADER);
+  const out = frameBuffer(ethernetHeaderLength(f) + ipHeaderLength(v6, udpLength) + udpLength);
+  const at = writeLinkAndIp(f, v6, IP_PROTOCOL.UDP, udpLength, out);
+  encodeUdpInto(f, f.srcIp, f.dstIp, out, at);
   return out;
 }
 
-/** Ethernet + IPv4 + TCP with both checksums, padded to 60 bytes. RangeError for a value with no wire form. */
+/**
+ * Ethernet + IPv4 (or IPv6, for IPv6 addresses) + TCP with all checksums, padded to 60 bytes.
+ * RangeError for a value with no wire form.
+ */
 export function encodeTcpFrame(f: TcpFrameInput): Buffer {
-  const eth = ethernetHeaderLength(f);
+  const v6 = isIpv6Pair(f);
   const tcpLength = tcpHeaderLength(f.segment) + (f.segment.payload?.length ?? 0);
-  checkIpLength(IPV4_MIN_HEADER + tcpLength);
-  const out = frameBuffer(eth + IPV4_MIN_HEADER + tcpLength);
-  encodeEthernetHeaderInto({ dst: f.dstMac, src: f.srcMac, vlan: f.vlan, ethertype: ETHERTYPE.IPV4 }, out, 0);
-  encodeIpv4HeaderInto(ipHeader(f, IP_PROTOCOL.TCP), tcpLength, out, eth);
-  encodeTcpInto(f.segment, f.srcIp, f.dstIp, out, eth + IPV4_MIN_HEADER);
+  const out = frameBuffer(ethernetHeaderLength(f) + ipHeaderLength(v6, tcpLength) + tcpLength);
+  const at = writeLinkAndIp(f, v6, IP_PROTOCOL.TCP, tcpLength, out);
+  encodeTcpInto(f.segment, f.srcIp, f.dstIp, out, at);
   return out;
 }
 
@@ -133,38 +191,92 @@ function relocate(e: unknown, base: number): DecodeError {
 }
 
 /**
- * Decodes a frame as far as it goes: Ethernet, then ARP or IPv4, then UDP or TCP (checksums
- * verified against the IPv4 addresses). Throws DecodeError only for a bad Ethernet header.
- * The VLAN tag, if any, is in `eth.vlan`; layers above it decode as if it were not there.
+ * Decodes a frame as far as it goes: Ethernet, then ARP, IPv4 or IPv6, then UDP or TCP (checksums
+ * verified against the IP addresses, over IPv4 or the IPv6 pseudo-header). Throws DecodeError
+ * only for a bad Ethernet header. The VLAN tag, if any, is in `eth.vlan`; layers above it decode
+ * as if it were not there.
  */
-export function decodeFrame(b: Buffer): DecodedFrame {
+export function decodeFrame(b: Buffer, o?: FrameDecodeOptions): DecodedFrame {
   const eth = decodeEthernet(b);
-  const frame: DecodedFrame = { eth };
-  const base = b.length - eth.payload.length;
+  return decodeAboveLink({ eth }, b.length - eth.payload.length, isCut(b, o));
+}
+
+/**
+ * Decodes a frame of a capture's link type: 1 (Ethernet) as decodeFrame; 113 and 276 (Linux
+ * cooked SLL, SLL2) with `cooked` set and `eth` made from it, then the same layers above. Throws
+ * DecodeError FRAME_UNKNOWN_LINKTYPE (offset 0) for another link type, and the link-layer codec's
+ * error for a bad link-layer header (SLL_TRUNCATED; ETH_TRUNCATED for a cut VLAN tag); never for
+ * a layer above it.
+ */
+export function decodeLinkFrame(linktype: number, b: Buffer, o?: FrameDecodeOptions): DecodedFrame {
+  if (linktype === LINKTYPE_ETHERNET) return decodeFrame(b, o);
+  let cooked: LinuxCookedHeader;
+  if (linktype === LINKTYPE_LINUX_SLL) cooked = decodeLinuxSll(b);
+  else if (linktype === LINKTYPE_LINUX_SLL2) cooked = decodeLinuxSll2(b);
+  else throw new DecodeError('FRAME_UNKNOWN_LINKTYPE', 'linktype', 0, `link type ${linktype} is not Ethernet (1), Linux SLL (113) or Linux SLL2 (276)`);
+  const eth: EthernetFrame = { src: cooked.address, dst: '', ethertype: cooked.protocol, payload: cooked.payload };
+  // libpcap puts back the 802.1Q tag the kernel stripped, between the cooked header and the packet.
+  if (cooked.protocol === ETHERTYPE.VLAN) {
+    const p = cooked.payload;
+    const at = b.length - p.length;
+    if (p.length < VLAN_TAG_LENGTH) throw new DecodeError('ETH_TRUNCATED', 'vlan', at, `the frame ends inside its 802.1Q tag (${p.length} of 4 bytes)`);
+    const tci = (p[0]! << 8) | p[1]!;
+    eth.vlan = { id: tci & 0x0fff, pcp: tci >>> 13, dei: (tci & 0x1000) !== 0 };
+    eth.ethertype = (p[2]! << 8) | p[3]!;
+    eth.payload = p.subarray(VLAN_TAG_LENGTH);
+  }
+  return decodeAboveLink({ eth, cooked }, b.length - eth.payload.length, isCut(b, o));
+}
+
+function isCut(b: Buffer, o: FrameDecodeOptions | undefined): boolean {
+  return o?.originalLength !== undefined && o.originalLength > b.length;
+}
+
+/** The layers above the link header, which starts the frame and is `base` bytes long. */
+function decodeAboveLink(frame: DecodedFrame, base: number, cut: boolean): DecodedFrame {
+  const { eth } = frame;
   if (eth.ethertype === ETHERTYPE.ARP) {
     try {
       frame.arp = decodeArp(eth.payload);
     } catch (e) {
       frame.problem = relocate(e, base);
     }
-    return frame;
+  } else if (eth.ethertype === ETHERTYPE.IPV4) {
+    try {
+      frame.ip = decodeIpv4(eth.payload, { partial: cut });
+    } catch (e) {
+      frame.problem = relocate(e, base);
+    }
+    const ip = frame.ip;
+    if (ip && !ip.moreFragments && ip.fragmentOffset === 0) {
+      decodeTransport(frame, ip.protocol, ip.payload, ip.src, ip.dst, cut, ip.truncated === true, base + IPV4_MIN_HEADER + ip.options.length);
+    }
+  } else if (eth.ethertype === ETHERTYPE.IPV6) {
+    try {
+      frame.ip6 = decodeIpv6(eth.payload, { partial: cut });
+    } catch (e) {
+      frame.problem = relocate(e, base);
+    }
+    const ip = frame.ip6;
+    if (ip && !(ip.fragment && (ip.fragment.more || ip.fragment.offset > 0))) {
+      let headers = IPV6_HEADER_LENGTH;
+      for (const h of ip.extensionHeaders) headers += h.data.length + 2;
+      decodeTransport(frame, ip.nextHeader, ip.payload, ip.src, ip.dst, cut, ip.truncated === true, base + headers);
+    }
   }
-  if (eth.ethertype !== ETHERTYPE.IPV4) return frame;
-  let ip: Ipv4Packet;
+  if (cut) frame.truncated = true;
+  return frame;
+}
+
+/**
+ * UDP or TCP from an IP payload starting `base` bytes into the frame. `cut`: the frame is cut
+ * short; `ipCut`: the IP packet is, so a TCP checksum (over bytes that are missing) is not checked.
+ */
+function decodeTransport(frame: DecodedFrame, protocol: number, payload: Buffer, src: string, dst: string, cut: boolean, ipCut: boolean, base: number): void {
   try {
-    ip = decodeIpv4(eth.payload);
+    if (protocol === IP_PROTOCOL.UDP) frame.udp = decodeUdp(payload, src, dst, { partial: cut });
+    else if (protocol === IP_PROTOCOL.TCP) frame.tcp = ipCut ? decodeTcp(payload) : decodeTcp(payload, src, dst);
   } catch (e) {
     frame.problem = relocate(e, base);
-    return frame;
   }
-  frame.ip = ip;
-  if (ip.moreFragments || ip.fragmentOffset > 0) return frame;
-  const transportBase = base + IPV4_MIN_HEADER + ip.options.length;
-  try {
-    if (ip.protocol === IP_PROTOCOL.UDP) frame.udp = decodeUdp(ip.payload, ip.src, ip.dst);
-    else if (ip.protocol === IP_PROTOCOL.TCP) frame.tcp = decodeTcp(ip.payload, ip.src, ip.dst);
-  } catch (e) {
-    frame.problem = relocate(e, transportBase);
-  }
-  return frame;
 }

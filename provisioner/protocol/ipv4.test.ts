@@ -132,6 +132,35 @@ describe('ipv4 codec', () => {
     }
   });
 
+  describe('partial decoding (a capture snaplen)', () => {
+    const udp = hex('4500002c5cb240004011e00c7f0000017f000001 b26fb26e0018453d7261636b666f7267652068656c6c6f0a');
+    it('a total length beyond the bytes gives the bytes present and truncated', () => {
+      const p = decodeIpv4(udp.subarray(0, 30), { partial: true });
+      assert.equal(p.truncated, true);
+      assert.deepEqual(p.payload, udp.subarray(20, 30));
+      assert.equal(p.headerChecksumOk, true, 'the header is whole, so its checksum is still checked');
+    });
+    it('a whole packet decodes as without the option', () => {
+      assert.deepEqual(decodeIpv4(udp, { partial: true }), decodeIpv4(udp));
+      assert.equal(decodeIpv4(Buffer.concat([udp, Buffer.alloc(6)]), { partial: true }).truncated, undefined);
+    });
+    it('a header cut off is still IPV4_TRUNCATED; a total length below the header still refused', () => {
+      assertDecodeError(() => decodeIpv4(udp.subarray(0, 19), { partial: true }), 'IPV4_TRUNCATED', 'dst', 16);
+      assertDecodeError(() => decodeIpv4(hex('46000030 0000000040110000 0000000000000000 0101'), { partial: true }), 'IPV4_TRUNCATED', 'options', 20);
+      assertDecodeError(() => decodeIpv4(hex('450000130000000040110000 0000000000000000'), { partial: true }), 'IPV4_BAD_TOTAL_LENGTH', 'totalLength', 2);
+    });
+    it('every prefix of a packet past its header decodes partially to the same header', () => {
+      fc.assert(
+        fc.property(ipArb, ipArb, fc.uint8Array({ maxLength: 60 }), fc.nat(), (src, dst, u, cut) => {
+          const wire = encodeIpv4({ ...base, src, dst, payload: Buffer.from(u) });
+          const n = 20 + (cut % (wire.length - 19));
+          const p = decodeIpv4(wire.subarray(0, n), { partial: true });
+          assert.deepEqual([p.src, p.dst, p.payload.length, p.truncated], [src, dst, n - 20, n < wire.length ? true : undefined]);
+        }),
+      );
+    });
+  });
+
   describe('encode refuses what has no wire form', () => {
     const table: [string, Ipv4PacketInput][] = [
       ['options not a multiple of 4', { ...base, options: Buffer.alloc(3) }],

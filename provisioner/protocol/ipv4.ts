@@ -39,9 +39,20 @@ export interface Ipv4Packet {
   payload: Buffer;
   /** Decoding never throws on a bad checksum; it says so here. */
   headerChecksumOk: boolean;
+  /** Only from partial decoding: the packet goes on past the bytes given, `payload` is cut short. */
+  truncated?: true;
 }
 
-export type Ipv4PacketInput = Omit<Ipv4Packet, 'headerChecksumOk' | 'options'> & { options?: Buffer };
+export interface Ipv4DecodeOptions {
+  /**
+   * The bytes may stop before the packet does (a capture's snaplen): a total length beyond them is
+   * accepted, `payload` holds what is there and `truncated` is set. A header cut off is still
+   * IPV4_TRUNCATED.
+   */
+  partial?: boolean;
+}
+
+export type Ipv4PacketInput = Omit<Ipv4Packet, 'headerChecksumOk' | 'options' | 'truncated'> & { options?: Buffer };
 
 export const IPV4_MIN_HEADER = 20;
 export const IPV4_MAX_HEADER = 60;
@@ -122,7 +133,7 @@ export function ipv4FromBytes(b: Uint8Array, offset: number): string {
 }
 
 /** Decodes one packet. Throws DecodeError (codes in IPV4_DECODE_ERRORS) and nothing else. */
-export function decodeIpv4(b: Buffer): Ipv4Packet {
+export function decodeIpv4(b: Buffer, o?: Ipv4DecodeOptions): Ipv4Packet {
   if (b.length < 1) throw new DecodeError('IPV4_TRUNCATED', 'version', 0, 'an empty buffer has no IPv4 header');
   const version = b[0]! >>> 4;
   if (version !== 4) throw new DecodeError('IPV4_BAD_VERSION', 'version', 0, `version is ${version}, not 4`);
@@ -135,9 +146,10 @@ export function decodeIpv4(b: Buffer): Ipv4Packet {
   if (b.length < hlen) throw new DecodeError('IPV4_TRUNCATED', 'options', IPV4_MIN_HEADER, `the header claims ${hlen} bytes, only ${b.length} are given`);
   const total = (b[2]! << 8) | b[3]!;
   if (total < hlen) throw new DecodeError('IPV4_BAD_TOTAL_LENGTH', 'totalLength', 2, `total length ${total} is shorter than the ${hlen}-byte header`);
-  if (total > b.length) throw new DecodeError('IPV4_BAD_TOTAL_LENGTH', 'totalLength', 2, `total length ${total} is longer than the ${b.length} bytes given`);
+  const truncated = total > b.length;
+  if (truncated && !o?.partial) throw new DecodeError('IPV4_BAD_TOTAL_LENGTH', 'totalLength', 2, `total length ${total} is longer than the ${b.length} bytes given`);
   const frag = (b[6]! << 8) | b[7]!;
-  return {
+  const packet: Ipv4Packet = {
     src: ipv4FromBytes(b, 12),
     dst: ipv4FromBytes(b, 16),
     protocol: b[9]!,
@@ -148,9 +160,11 @@ export function decodeIpv4(b: Buffer): Ipv4Packet {
     moreFragments: (frag & 0x2000) !== 0,
     fragmentOffset: (frag & 0x1fff) * 8,
     options: b.subarray(IPV4_MIN_HEADER, hlen),
-    payload: b.subarray(hlen, total),
+    payload: b.subarray(hlen, truncated ? b.length : total),
     headerChecksumOk: finishChecksum(sumWords(b, 0, hlen, 0)) === 0,
   };
+  if (truncated) packet.truncated = true;
+  return packet;
 }
 
 function checkUint(value: number, max: number, what: string): void {

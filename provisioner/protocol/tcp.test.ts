@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { assertDecodeError, assertDecodesOrRefuses, hex, ipArb } from './decode-testing.ts';
+import { ipv6FromBytes } from './ipv6.ts';
 import { TCP_DECODE_ERRORS, decodeTcp, encodeTcp, seqAdd, seqDiff, seqLeq, seqLt, type TcpFlags, type TcpSegment, type TcpSegmentInput } from './tcp.ts';
 
 const NO_FLAGS: TcpFlags = { fin: false, syn: false, rst: false, psh: false, ack: false, urg: false, ece: false, cwr: false };
@@ -100,6 +101,32 @@ describe('tcp codec', () => {
       ['MSS + 36 raw option bytes', { ...ok, mss: 1460, options: Buffer.alloc(37) }],
     ];
     for (const [name, s] of table) it(name, () => assert.throws(() => encodeTcp(s, '10.0.0.1', '10.0.0.2'), RangeError));
+  });
+
+  describe('over IPv6', () => {
+    it('the checksum covers the IPv6 pseudo-header', () => {
+      const s: TcpSegmentInput = { srcPort: 40000, dstPort: 80, seq: 1, ack: 0, flags: { syn: true }, window: 64800, mss: 1440 };
+      const wire = encodeTcp(s, '2001:db8::5', '2001:db8::1');
+      assert.equal(decodeTcp(wire, '2001:db8::5', '2001:db8::1').checksumOk, true);
+      assert.equal(decodeTcp(wire, '2001:db8::5', '2001:db8::2').checksumOk, false);
+      assert.throws(() => decodeTcp(wire, '2001:db8::5', '10.0.0.1'), RangeError);
+    });
+    it('a segment tshark 4.0 verified (tcp.checksum.status 1): fe80::1.40004 -> fe80::2.80, SYN, MSS 1440, window scale 7', () => {
+      const wire = hex('9c440050 00000001 00000000 7002 fd20 ed71 0000 020405a0 01030307');
+      const s = decodeTcp(wire, 'fe80::1', 'fe80::2');
+      assert.deepEqual([s.mss, s.windowScale, s.checksumOk], [1440, 7, true]);
+    });
+    it('arbitrary segments round-trip with a good checksum over IPv6', () => {
+      const v6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((a) => ipv6FromBytes(a, 0));
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ maxLength: 100 }), v6, v6, (seq, u, src, dst) => {
+          const payload = Buffer.from(u);
+          const s = decodeTcp(encodeTcp({ srcPort: 80, dstPort: 40000, seq, ack: 1, flags: { ack: true }, window: 502, payload }, src, dst), src, dst);
+          assert.deepEqual([s.seq, s.payload, s.checksumOk], [seq, payload, true]);
+        }),
+        { numRuns: 1000 },
+      );
+    });
   });
 
   describe('sequence numbers', () => {

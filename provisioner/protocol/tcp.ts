@@ -1,4 +1,4 @@
-// TCP segments over IPv4 (RFC 9293) and sequence-number arithmetic. Pure: bytes in, a
+// TCP segments over IPv4 and IPv6 (RFC 9293) and sequence-number arithmetic. Pure: bytes in, a
 // TcpSegment out, or a DecodeError naming the field and offset.
 //
 // The options area must be well formed (every option inside it, lengths of at least 2, MSS 4
@@ -8,11 +8,12 @@
 // ignored and not re-encoded.
 //
 // The checksum covers a pseudo-header of the IP addresses, so it is only verified when the caller
-// passes them (checksumOk null otherwise); a bad checksum is reported, not thrown. Segments
+// passes them, IPv4 or IPv6 by their form (checksumOk null otherwise); a bad checksum is reported, not thrown. Segments
 // captured on the sending Linux host (loopback included) usually carry only the pseudo-header
 // sum and report checksumOk false; kernel-made RSTs are complete.
 import { DecodeError } from '../../lib/errors.ts';
-import { IP_PROTOCOL, finishChecksum, pseudoHeaderSum, sumWords } from './ipv4.ts';
+import { IP_PROTOCOL, finishChecksum, sumWords } from './ipv4.ts';
+import { transportPseudoHeaderSum } from './ipv6.ts';
 
 /** The codes decodeTcp throws in DecodeError.code. */
 export const TCP_DECODE_ERRORS = {
@@ -84,7 +85,7 @@ const FIXED_FIELDS: readonly (readonly [number, string])[] = [
 const NO_PAYLOAD = Buffer.alloc(0);
 
 /**
- * Decodes one segment (the whole IPv4 payload: TCP has no length field of its own). When both
+ * Decodes one segment (the whole IP payload: TCP has no length field of its own). When both
  * addresses are given the checksum is verified; a malformed address is a RangeError (the caller's
  * bug). Otherwise throws DecodeError (codes in TCP_DECODE_ERRORS) and nothing else.
  */
@@ -147,7 +148,7 @@ export function decodeTcp(b: Buffer, srcIp?: string, dstIp?: string): TcpSegment
   if (mss !== undefined) segment.mss = mss;
   if (windowScale !== undefined) segment.windowScale = windowScale;
   if (srcIp !== undefined && dstIp !== undefined) {
-    segment.checksumOk = finishChecksum(sumWords(b, 0, b.length, pseudoHeaderSum(srcIp, dstIp, IP_PROTOCOL.TCP, b.length))) === 0;
+    segment.checksumOk = finishChecksum(sumWords(b, 0, b.length, transportPseudoHeaderSum(srcIp, dstIp, IP_PROTOCOL.TCP, b.length))) === 0;
   }
   return segment;
 }
@@ -180,7 +181,7 @@ export function encodeTcpInto(s: TcpSegmentInput, srcIp: string, dstIp: string, 
   const payload = s.payload ?? NO_PAYLOAD;
   const length = hlen + payload.length;
   if (length > 0xffff) throw new RangeError(`cannot encode a ${length}-byte TCP segment: more than 65535`);
-  const pseudo = pseudoHeaderSum(srcIp, dstIp, IP_PROTOCOL.TCP, length);
+  const pseudo = transportPseudoHeaderSum(srcIp, dstIp, IP_PROTOCOL.TCP, length);
   if (offset < 0 || offset + length > into.length) throw new RangeError(`no room for a ${length}-byte TCP segment at offset ${offset}`);
 
   const fl = s.flags;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { assertDecodeError, assertDecodesOrRefuses, hex, ipArb } from './decode-testing.ts';
+import { CAPTURED_IPV6, assertDecodeError, assertDecodesOrRefuses, hex, ipArb } from './decode-testing.ts';
 import { IP_PROTOCOL, pseudoHeaderSum } from './ipv4.ts';
+import { ipv6FromBytes } from './ipv6.ts';
 import { UDP_DECODE_ERRORS, decodeUdp, encodeUdp } from './udp.ts';
 
 describe('udp codec', () => {
@@ -58,6 +59,52 @@ describe('udp codec', () => {
     });
     it('trims the payload to the length field', () => {
       assert.deepEqual(decodeUdp(hex('00440043000a0000 abcd eeee')).payload, hex('abcd'));
+    });
+  });
+
+  describe('over IPv6', () => {
+    const src = 'fe80::5054:ff:fe12:3456', dst = 'ff02::1';
+    it('the checksum covers the IPv6 pseudo-header: a captured datagram verifies and re-encodes byte for byte', () => {
+      // CAPTURED_IPV6.UDP_DSTOPTS: the UDP datagram after 14 + 40 + 8 bytes of headers.
+      const wire = CAPTURED_IPV6.UDP_DSTOPTS.subarray(62);
+      const d = decodeUdp(wire, src, dst);
+      assert.deepEqual(d, { srcPort: 40002, dstPort: 40003, payload: Buffer.from('dst'), checksumOk: true });
+      assert.deepEqual(encodeUdp(d, src, dst), wire);
+      assert.equal(decodeUdp(wire, '10.0.0.1', '10.0.0.2').checksumOk, false, 'the IPv4 pseudo-header gives another sum');
+    });
+    it('a zero checksum is not "none" over IPv6 (RFC 8200 §8.1): checksumOk false', () => {
+      assert.equal(decodeUdp(hex('9c429c43000b0000 647374'), src, dst).checksumOk, false);
+      assert.equal(decodeUdp(hex('9c429c43000b0000 647374'), '10.0.0.1', '10.0.0.2').checksumOk, null);
+    });
+    it('addresses of two families are the caller’s bug: RangeError', () => {
+      assert.throws(() => decodeUdp(hex('0044004300080001'), '10.0.0.1', '::1'), RangeError);
+      assert.throws(() => encodeUdp({ srcPort: 1, dstPort: 2, payload: Buffer.alloc(0) }, '::1', '10.0.0.1'), RangeError);
+    });
+    it('arbitrary datagrams round-trip with a good checksum over IPv6', () => {
+      const v6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((a) => ipv6FromBytes(a, 0));
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ maxLength: 100 }), v6, v6, (port, u, s6, d6) => {
+          const payload = Buffer.from(u);
+          assert.deepEqual(decodeUdp(encodeUdp({ srcPort: port, dstPort: 547, payload }, s6, d6), s6, d6), { srcPort: port, dstPort: 547, payload, checksumOk: true });
+        }),
+        { numRuns: 1000 },
+      );
+    });
+  });
+
+  describe('partial decoding (a capture snaplen)', () => {
+    const wire = hex('b26fb26e0018453d 7261636b666f7267652068656c6c6f0a');
+    it('a length beyond the bytes gives the bytes present, truncated, and no checksum', () => {
+      assert.deepEqual(decodeUdp(wire.subarray(0, 12), '127.0.0.1', '127.0.0.1', { partial: true }), {
+        srcPort: 45679, dstPort: 45678, payload: wire.subarray(8, 12), checksumOk: null, truncated: true,
+      });
+    });
+    it('a whole datagram is verified as without the option', () => {
+      assert.deepEqual(decodeUdp(wire, '127.0.0.1', '127.0.0.1', { partial: true }), decodeUdp(wire, '127.0.0.1', '127.0.0.1'));
+    });
+    it('a header cut off, or a length below 8, is still refused', () => {
+      assertDecodeError(() => decodeUdp(wire.subarray(0, 7), undefined, undefined, { partial: true }), 'UDP_TRUNCATED', 'checksum', 6);
+      assertDecodeError(() => decodeUdp(hex('0044004300070000'), undefined, undefined, { partial: true }), 'UDP_BAD_LENGTH', 'length', 4);
     });
   });
 
