@@ -235,6 +235,23 @@ describe('frames', () => {
     });
   });
 
+  describe('checksums: false', () => {
+    it('leaves UDP and TCP checksums unverified (null) and decodes the same fields; the default verifies them', () => {
+      const udp = encodeUdpFrame({ srcMac: '52:54:00:00:00:01', dstMac: BROADCAST_MAC, srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 69, dstPort: 1024, payload: Buffer.from('abc') });
+      const tcp = encodeTcpFrame({ srcMac: '52:54:00:00:00:01', dstMac: BROADCAST_MAC, srcIp: 'fd00::1', dstIp: 'fd00::2', segment: { srcPort: 80, dstPort: 5000, seq: 1, ack: 2, flags: { ack: true }, window: 100, payload: Buffer.from('HTTP/1.1 200 OK') } });
+      udp[14 + 20 + 6] ^= 0x55; // the UDP checksum field
+
+      assert.equal(decodeFrame(udp).udp?.checksumOk, false);
+      assert.equal(decodeFrame(tcp).tcp?.checksumOk, true);
+      const a = decodeFrame(udp, { checksums: false });
+      const b = decodeLinkFrame(LINKTYPE_ETHERNET, tcp, { checksums: false });
+      assert.equal(a.udp?.checksumOk, null);
+      assert.equal(b.tcp?.checksumOk, null);
+      assert.deepEqual([a.udp?.srcPort, a.udp?.dstPort, a.udp?.payload.toString()], [69, 1024, 'abc']);
+      assert.equal(b.tcp?.payload.toString(), 'HTTP/1.1 200 OK');
+    });
+  });
+
   describe('frames cut by the snaplen (originalLength)', () => {
     const http = Buffer.from('GET /boot/ubuntu/vmlinuz HTTP/1.1\r\nHost: 10.0.0.1\r\nUser-Agent: iPXE/1.21.1\r\n\r\n' + 'x'.repeat(1000));
     const tcp4 = encodeTcpFrame({ srcMac: CLIENT, dstMac: SERVER, srcIp: '10.0.0.5', dstIp: '10.0.0.1', segment: { srcPort: 40000, dstPort: 80, seq: 1, ack: 1, flags: { ack: true, psh: true }, window: 502, payload: http } });

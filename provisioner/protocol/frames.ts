@@ -91,6 +91,12 @@ export interface DecodedFrame {
 export interface FrameDecodeOptions {
   /** The frame's length on the wire, when a capture's snaplen may have cut it (pcap orig_len). */
   originalLength?: number;
+  /**
+   * Verify UDP and TCP checksums (default true). Capture analysis turns it off, as Wireshark
+   * does by default: a capture on the sending host holds offloaded, not-yet-computed checksums,
+   * and summing every bulk segment is most of the cost of reading a large capture.
+   */
+  checksums?: boolean;
 }
 
 const DEFAULT_TTL = 64;
@@ -198,7 +204,7 @@ function relocate(e: unknown, base: number): DecodeError {
  */
 export function decodeFrame(b: Buffer, o?: FrameDecodeOptions): DecodedFrame {
   const eth = decodeEthernet(b);
-  return decodeAboveLink({ eth }, b.length - eth.payload.length, isCut(b, o));
+  return decodeAboveLink({ eth }, b.length - eth.payload.length, isCut(b, o), o?.checksums !== false);
 }
 
 /**
@@ -225,15 +231,18 @@ export function decodeLinkFrame(linktype: number, b: Buffer, o?: FrameDecodeOpti
     eth.ethertype = (p[2]! << 8) | p[3]!;
     eth.payload = p.subarray(VLAN_TAG_LENGTH);
   }
-  return decodeAboveLink({ eth, cooked }, b.length - eth.payload.length, isCut(b, o));
+  return decodeAboveLink({ eth, cooked }, b.length - eth.payload.length, isCut(b, o), o?.checksums !== false);
 }
+
+// Shared so that decoding a whole frame allocates no options object.
+const PARTIAL = { partial: true } as const;
 
 function isCut(b: Buffer, o: FrameDecodeOptions | undefined): boolean {
   return o?.originalLength !== undefined && o.originalLength > b.length;
 }
 
 /** The layers above the link header, which starts the frame and is `base` bytes long. */
-function decodeAboveLink(frame: DecodedFrame, base: number, cut: boolean): DecodedFrame {
+function decodeAboveLink(frame: DecodedFrame, base: number, cut: boolean, checksums: boolean): DecodedFrame {
   const { eth } = frame;
   if (eth.ethertype === ETHERTYPE.ARP) {
     try {
@@ -243,17 +252,17 @@ function decodeAboveLink(frame: DecodedFrame, base: number, cut: boolean): Decod
     }
   } else if (eth.ethertype === ETHERTYPE.IPV4) {
     try {
-      frame.ip = decodeIpv4(eth.payload, { partial: cut });
+      frame.ip = decodeIpv4(eth.payload, cut ? PARTIAL : undefined);
     } catch (e) {
       frame.problem = relocate(e, base);
     }
     const ip = frame.ip;
     if (ip && !ip.moreFragments && ip.fragmentOffset === 0) {
-      decodeTransport(frame, ip.protocol, ip.payload, ip.src, ip.dst, cut, ip.truncated === true, base + IPV4_MIN_HEADER + ip.options.length);
+      decodeTransport(frame, ip.protocol, ip.payload, checksums ? ip.src : undefined, ip.dst, cut, ip.truncated === true, base + IPV4_MIN_HEADER + ip.options.length);
     }
   } else if (eth.ethertype === ETHERTYPE.IPV6) {
     try {
-      frame.ip6 = decodeIpv6(eth.payload, { partial: cut });
+      frame.ip6 = decodeIpv6(eth.payload, cut ? PARTIAL : undefined);
     } catch (e) {
       frame.problem = relocate(e, base);
     }
@@ -261,7 +270,7 @@ function decodeAboveLink(frame: DecodedFrame, base: number, cut: boolean): Decod
     if (ip && !(ip.fragment && (ip.fragment.more || ip.fragment.offset > 0))) {
       let headers = IPV6_HEADER_LENGTH;
       for (const h of ip.extensionHeaders) headers += h.data.length + 2;
-      decodeTransport(frame, ip.nextHeader, ip.payload, ip.src, ip.dst, cut, ip.truncated === true, base + headers);
+      decodeTransport(frame, ip.nextHeader, ip.payload, checksums ? ip.src : undefined, ip.dst, cut, ip.truncated === true, base + headers);
     }
   }
   if (cut) frame.truncated = true;
@@ -271,11 +280,12 @@ function decodeAboveLink(frame: DecodedFrame, base: number, cut: boolean): Decod
 /**
  * UDP or TCP from an IP payload starting `base` bytes into the frame. `cut`: the frame is cut
  * short; `ipCut`: the IP packet is, so a TCP checksum (over bytes that are missing) is not checked.
+ * No `src`: checksums are not verified.
  */
-function decodeTransport(frame: DecodedFrame, protocol: number, payload: Buffer, src: string, dst: string, cut: boolean, ipCut: boolean, base: number): void {
+function decodeTransport(frame: DecodedFrame, protocol: number, payload: Buffer, src: string | undefined, dst: string, cut: boolean, ipCut: boolean, base: number): void {
   try {
-    if (protocol === IP_PROTOCOL.UDP) frame.udp = decodeUdp(payload, src, dst, { partial: cut });
-    else if (protocol === IP_PROTOCOL.TCP) frame.tcp = ipCut ? decodeTcp(payload) : decodeTcp(payload, src, dst);
+    if (protocol === IP_PROTOCOL.UDP) frame.udp = src === undefined ? decodeUdp(payload, undefined, undefined, cut ? PARTIAL : undefined) : decodeUdp(payload, src, dst, cut ? PARTIAL : undefined);
+    else if (protocol === IP_PROTOCOL.TCP) frame.tcp = ipCut || src === undefined ? decodeTcp(payload) : decodeTcp(payload, src, dst);
   } catch (e) {
     frame.problem = relocate(e, base);
   }

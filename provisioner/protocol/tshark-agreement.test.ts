@@ -26,13 +26,14 @@ import { encodeUdp } from './udp.ts';
 const FIELDS = [
   'frame.number', 'eth.src', 'eth.dst', 'vlan.id', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'udp.srcport', 'udp.dstport',
   'tcp.srcport', 'tcp.dstport', 'http.request.method', 'http.request.uri', 'http.response.code',
-  'sll.pkttype', 'sll.src.eth', 'sll.etype', 'sll.ifindex',
+  'sll.pkttype', 'sll.src.eth', 'sll.etype', 'sll.ifindex', 'udp.checksum.status', 'tcp.checksum.status',
 ] as const;
 type Row = Partial<Record<(typeof FIELDS)[number], string>>;
 
 function tshark(file: string): Promise<Row[]> {
-  // Reassembly off: the codecs decode one frame at a time, and so must the reference.
-  const args = ['-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-T', 'fields', '-E', 'separator=/t', ...FIELDS.flatMap((f) => ['-e', f])];
+  // Reassembly off: the codecs decode one frame at a time, and so must the reference. Checksums
+  // checked, which tshark does not do by default.
+  const args = ['-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=/t', ...FIELDS.flatMap((f) => ['-e', f])];
   return new Promise((resolve, reject) => {
     execFile('tshark', args, { maxBuffer: 64 << 20 }, (err, out, stderr) => {
       if (err) return reject(new Error(`tshark ${args.join(' ')}: ${err.message}\n${stderr}`));
@@ -46,6 +47,9 @@ function tshark(file: string): Promise<Row[]> {
     });
   });
 }
+
+/** tshark's checksum status: 0 bad, 1 good, 2 unverified. */
+const checksumStatus = (ok: boolean | null): string => (ok === null ? '2' : ok ? '1' : '0');
 
 /** Our decoding of one frame, in tshark's field names and formats. */
 function rowOf(number: number, f: DecodedFrame): Row {
@@ -62,9 +66,9 @@ function rowOf(number: number, f: DecodedFrame): Row {
   if (f.eth.vlan) row['vlan.id'] = String(f.eth.vlan.id);
   if (f.ip) Object.assign(row, { 'ip.src': f.ip.src, 'ip.dst': f.ip.dst });
   if (f.ip6) Object.assign(row, { 'ipv6.src': f.ip6.src, 'ipv6.dst': f.ip6.dst });
-  if (f.udp) Object.assign(row, { 'udp.srcport': String(f.udp.srcPort), 'udp.dstport': String(f.udp.dstPort) });
+  if (f.udp) Object.assign(row, { 'udp.srcport': String(f.udp.srcPort), 'udp.dstport': String(f.udp.dstPort), 'udp.checksum.status': checksumStatus(f.udp.checksumOk) });
   if (f.tcp) {
-    Object.assign(row, { 'tcp.srcport': String(f.tcp.srcPort), 'tcp.dstport': String(f.tcp.dstPort) });
+    Object.assign(row, { 'tcp.srcport': String(f.tcp.srcPort), 'tcp.dstport': String(f.tcp.dstPort), 'tcp.checksum.status': checksumStatus(f.tcp.checksumOk) });
     const h = startsLikeHttp(f.tcp.payload) ? decodeHttpHead(f.tcp.payload) : null;
     if (h?.kind === 'request') Object.assign(row, { 'http.request.method': h.method, 'http.request.uri': h.target });
     if (h?.kind === 'response') row['http.response.code'] = String(h.status);
@@ -75,8 +79,11 @@ function rowOf(number: number, f: DecodedFrame): Row {
 /** tshark's row less what we leave out on purpose (see the comment at the top). */
 function expectedFromTshark(theirs: Row, ours: DecodedFrame): Row {
   const row = { ...theirs };
+  // tshark's 3 is "not present" (a UDP checksum field of 0 over IPv4); checksumOk says null for it
+  // as for any checksum it did not verify.
+  if (row['udp.checksum.status'] === '3') row['udp.checksum.status'] = '2';
   const fragment = (ours.ip && (ours.ip.moreFragments || ours.ip.fragmentOffset > 0)) || (ours.ip6?.fragment && (ours.ip6.fragment.more || ours.ip6.fragment.offset > 0));
-  if (fragment) for (const k of ['udp.srcport', 'udp.dstport', 'tcp.srcport', 'tcp.dstport'] as const) delete row[k];
+  if (fragment) for (const k of ['udp.srcport', 'udp.dstport', 'udp.checksum.status', 'tcp.srcport', 'tcp.dstport', 'tcp.checksum.status'] as const) delete row[k];
   if (ours.truncated && ours.tcp && decodeHttpHead(ours.tcp.payload) === null) {
     for (const k of ['http.request.method', 'http.request.uri', 'http.response.code'] as const) delete row[k];
   }
@@ -114,7 +121,13 @@ function ethernetFrames(): Buffer[] {
     extensionHeaders: [{ type: 0, data: Buffer.from([1, 4, 0, 0, 0, 0]) }, { type: 44, data: ipv6FragmentData({ offset, more, id: 5 }) }], payload,
   }) });
   const whole6 = encodeUdp({ srcPort: 1024, dstPort: 69, payload: Buffer.alloc(40, 7) }, '2001:db8::5', '2001:db8::1');
+  // A checksum field of 0 (none, over IPv4) and a corrupted one.
+  const noChecksum = udp('10.0.0.5', '10.0.0.1', 2001, 69, Buffer.from('\0\x01a\0octet\0'));
+  noChecksum.writeUInt16BE(0, 14 + 20 + 6);
+  const badChecksum = exchange('2001:db8::5', '2001:db8::1', 40005, 80, request('/bad', 'h'), undefined)[0]!;
+  badChecksum[14 + 40 + 14]! ^= 0x01; // the window field
   return [
+    noChecksum, badChecksum,
     udp('0.0.0.0', '255.255.255.255', 68, 67, Buffer.alloc(300)),
     udp('10.0.0.5', '10.0.0.1', 2000, 69, Buffer.from('\0\x01pxelinux.0\0octet\0'), 42),
     ...exchange('10.0.0.5', '10.0.0.1', 40000, 80, request('/boot/ubuntu/vmlinuz', '10.0.0.1'), response),
@@ -165,6 +178,8 @@ describe('agreement with tshark (frames, IPv6, cooked captures, HTTP heads)', fu
     assert.ok(theirs.filter((r) => r['http.response.code']).length >= 3);
     assert.ok(theirs.filter((r) => r['ipv6.src']).length >= 20);
     assert.ok(theirs.some((r) => r['vlan.id'] === '300'));
+    assert.deepEqual(['0', '1', '3'].map((v) => theirs.some((r) => r['udp.checksum.status'] === v)), [true, true, true]);
+    assert.deepEqual(['0', '1'].map((v) => theirs.some((r) => r['tcp.checksum.status'] === v)), [true, true]);
   });
 
   it('Ethernet cut by a 96-byte snaplen (tcpdump -s 96)', async () => {
