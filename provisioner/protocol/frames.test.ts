@@ -239,7 +239,7 @@ describe('frames', () => {
     it('leaves UDP and TCP checksums unverified (null) and decodes the same fields; the default verifies them', () => {
       const udp = encodeUdpFrame({ srcMac: '52:54:00:00:00:01', dstMac: BROADCAST_MAC, srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 69, dstPort: 1024, payload: Buffer.from('abc') });
       const tcp = encodeTcpFrame({ srcMac: '52:54:00:00:00:01', dstMac: BROADCAST_MAC, srcIp: 'fd00::1', dstIp: 'fd00::2', segment: { srcPort: 80, dstPort: 5000, seq: 1, ack: 2, flags: { ack: true }, window: 100, payload: Buffer.from('HTTP/1.1 200 OK') } });
-      udp[14 + 20 + 6] ^= 0x55; // the UDP checksum field
+      udp[40] = udp[40]! ^ 0x55; // the UDP checksum field
 
       assert.equal(decodeFrame(udp).udp?.checksumOk, false);
       assert.equal(decodeFrame(tcp).tcp?.checksumOk, true);

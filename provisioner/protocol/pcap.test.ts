@@ -547,6 +547,21 @@ describe('capture reader', () => {
     });
   });
 
+  it('reads a record or EPB with more captured bytes than its original length, as Wireshark does', () => {
+    const classic = classicFile('le', {}, [{ seconds: T0, fraction: 0, data: bytesOf(10, 7), original: 9 }]);
+    const ngFile = Buffer.concat([ng.shb('le'), ng.idb('le', 1, 0), ng.epb('le', 0, 1n, bytesOf(10, 7), 4)]);
+    for (const file of [classic, ngFile]) {
+      const got: CapturedPacket[] = [];
+      const reader = new CaptureReader();
+      reader.push(file, (p) => got.push({ ...p, data: Buffer.from(p.data) }));
+      reader.end();
+      assert.equal(got.length, 1);
+      assert.equal(got[0]!.capturedLength, 10);
+      assert.ok(got[0]!.originalLength < 10);
+      assert.deepEqual(got[0]!.data, bytesOf(10, 7));
+    }
+  });
+
   describe('refuses malformed input, naming the offset, after the packets before it', () => {
     const rec = (seconds: number, data: Buffer, original?: number): ClassicRecord => ({ seconds, fraction: 0, data, ...(original === undefined ? {} : { original }) });
     const good = classicFile('le', {}, [rec(T0, bytesOf(60, 1)), rec(T0 + 1, bytesOf(70, 2))]); // records at 24 and 100, end 186
@@ -568,7 +583,6 @@ describe('capture reader', () => {
       ['record incl_len above a snaplen larger than 262144', Buffer.concat([classicFile('le', { snaplen: 1 << 20 }, []), u32('le', 0), u32('le', 0), u32('le', (1 << 20) + 1), u32('le', (1 << 20) + 1)]), 'CAPTURE_RECORD_TOO_LONG', 24, 0, /more than the 1048576-byte snaplen/],
       ['record incl_len above 262144 with a smaller snaplen', Buffer.concat([classicFile('le', { snaplen: 65535 }, []), u32('le', 0), u32('le', 0), u32('le', 300000), u32('le', 300000)]), 'CAPTURE_RECORD_TOO_LONG', 24, 0, /claims 300000 captured bytes, more than the 262144-byte limit \(snaplen 65535\)/],
       ['record over 256 MiB whatever the snaplen', Buffer.concat([classicFile('le', { snaplen: 0xffffffff }, []), u32('le', 0), u32('le', 0), u32('le', 2 ** 28 + 1), u32('le', 2 ** 28 + 1)]), 'CAPTURE_RECORD_TOO_LONG', 24, 0, /268435456-byte limit/],
-      ['record incl_len > orig_len', withRecord(hex('00000000 00000000 0a000000 09000000 00000000 0000000000')), 'CAPTURE_LENGTH_MISMATCH', 186, 2, /10 captured bytes of a 9-byte packet/],
       ['truncated last record', good.subarray(0, good.length - 1), 'CAPTURE_TRUNCATED', 100, 1, /record at offset 100: 85 of the 86 bytes/],
       ['truncated record header', withRecord(hex('0000000000')), 'CAPTURE_TRUNCATED', 186, 2, /record header at offset 186: 5 of the 16 bytes/],
       ['pcapng block length 0', ngBad(hex('06000000 00000000')), 'CAPTURE_BAD_BLOCK_LENGTH', badAt, 1, /total length 0/],
@@ -581,7 +595,6 @@ describe('capture reader', () => {
       ['pcapng EPB of the first section used in the second', Buffer.concat([ngGood, ng.shb('be'), ng.epb('be', 0, 1n, Buffer.alloc(4))]), 'CAPTURE_UNKNOWN_INTERFACE', badAt + 28 + 8, 1],
       ['pcapng EPB captured length beyond its block', ngBad(Buffer.concat([ng.epb('le', 0, 1n, Buffer.alloc(8))]).fill(0x40, 20, 21)), 'CAPTURE_BAD_BLOCK_LENGTH', badAt, 1, /claims 64 captured bytes, but its 40-byte block has room for 8/],
       ['pcapng EPB captured length above the snaplen', ngBad(ng.epb('le', 0, 1n, Buffer.alloc(0), 0).fill(0xff, 20, 24)), 'CAPTURE_RECORD_TOO_LONG', badAt, 1, /4294967295 captured bytes, more than the 268435456-byte limit/],
-      ['pcapng EPB captured length > original', ngBad(ng.epb('le', 0, 1n, Buffer.alloc(8), 4)), 'CAPTURE_LENGTH_MISMATCH', badAt, 1],
       ['pcapng SPB longer than its block', Buffer.concat([ngHead, ng.spb('le', 100, Buffer.alloc(32))]), 'CAPTURE_BAD_BLOCK_LENGTH', 48, 0, /100 captured bytes/],
       ['pcapng IDB unknown link type', Buffer.concat([ng.shb('le'), ng.idb('le', 1, 0), ng.idb('le', 147, 0)]), 'CAPTURE_UNKNOWN_LINKTYPE', 48 + 8, 0, /link type 147/],
       ['pcapng IDB option past its block', Buffer.concat([ng.shb('le'), ng.block('le', 1, Buffer.concat([u16('le', 1), u16('le', 0), u32('le', 0), u16('le', 2), u16('le', 9), Buffer.alloc(8)]))]), 'CAPTURE_BAD_OPTION', 28 + 16, 0, /option 2 .* claims 9 bytes/],
@@ -638,7 +651,7 @@ describe('capture reader', () => {
           assert.ok(out.error.code in CAPTURE_DECODE_ERRORS, out.error.code);
           assert.ok(out.error.offset >= 0 && out.error.offset <= bytes.length, `offset ${out.error.offset} outside ${bytes.length} bytes`);
         }
-        for (const p of out.packets) assert.ok(p.offset < bytes.length && p.capturedLength <= p.originalLength, `frame ${p.number} at ${p.offset}`);
+        for (const p of out.packets) assert.ok(p.offset < bytes.length && p.offset + p.capturedLength <= bytes.length, `frame ${p.number} at ${p.offset}`);
         if (whole) assert.deepEqual(out, whole);
         whole = out;
       }

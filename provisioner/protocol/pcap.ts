@@ -110,7 +110,6 @@ export const CAPTURE_DECODE_ERRORS = {
   CAPTURE_BAD_VERSION: 'a pcap file version other than 2.3/2.4, or a pcapng section version other than 1.0/1.2',
   CAPTURE_TRUNCATED: 'the input ends inside a file header, record or block (or is empty)',
   CAPTURE_RECORD_TOO_LONG: 'a record or block claims more bytes than the snaplen (at least 262144) or the 256 MiB limit allow',
-  CAPTURE_LENGTH_MISMATCH: 'a packet claims more captured bytes than its original length',
   CAPTURE_BAD_BLOCK_LENGTH: 'a pcapng block length is below the minimum for its type or not a multiple of 4, differs from its trailing copy, or leaves no room for the packet it carries',
   CAPTURE_BAD_OPTION: 'a pcapng interface option runs past its block, or if_tsresol/if_tsoffset has the wrong size',
   CAPTURE_UNKNOWN_LINKTYPE: 'the link type is not one the reader was asked to accept',
@@ -398,9 +397,8 @@ export class CaptureReader {
       if (captured > iface.recordLimit) {
         throw this.#fail('CAPTURE_RECORD_TOO_LONG', 'record', off, `record at offset ${off} claims ${captured} captured bytes, more than ${limitText(iface)}`);
       }
-      // Wireshark reads such a record; it is refused because no capture can hold more of a
-      // packet than the packet had, so the lengths (and whatever follows) cannot be trusted.
-      if (captured > original) throw this.#fail('CAPTURE_LENGTH_MISMATCH', 'record', off, `record at offset ${off} claims ${captured} captured bytes of a ${original}-byte packet`);
+      // A record with more captured bytes than the packet had is read, as Wireshark reads it:
+      // some writers leave orig_len 0, and the captured bytes are still all there.
       return PCAP_RECORD_HEADER_LENGTH + captured;
     }
     if (this.#format === undefined) {
@@ -477,7 +475,6 @@ export class CaptureReader {
     if (fixed + pad4(captured) > length) {
       throw this.#fail('CAPTURE_BAD_BLOCK_LENGTH', 'block', off, `${blockName(type)} at offset ${off} claims ${captured} captured bytes, but its ${length}-byte block has room for ${length - fixed}`);
     }
-    if (captured > original) throw this.#fail('CAPTURE_LENGTH_MISMATCH', 'block', off, `${blockName(type)} at offset ${off} claims ${captured} captured bytes of a ${original}-byte packet`);
   }
 
   /** Consumes the complete unit b[at, at + length) that #need measured. */
