@@ -91,6 +91,9 @@ export async function runStart(argv: string[], io: CliIo): Promise<number> {
   await printNodes(status.api.url, paths.root, io);
   if (failed.length > 0) io.out(`failed:       ${failed.join(', ')} (rackforge system status NAME --server ${status.api.apiUrl})`);
   if (pending.length > 0 && !stopping) io.out(`timed out:    ${pending.join(', ')} after ${timeoutS} s`);
+  if (failed.length > 0 || (pending.length > 0 && !stopping)) {
+    for (const n of status.networks) if (n.capture) io.out(`why:          rackforge capture explain ${n.capture.file}`);
+  }
 
   const ok = failed.length === 0 && pending.length === 0;
   if (o['detach'] === true && !stopping) {

@@ -170,10 +170,10 @@ describe('readCapture', () => {
     await writeFile(file, capture(2));
     const ac = new AbortController();
     const guard = setTimeout(() => ac.abort(), 5000);
-    setTimeout(() => void appendFile(file, Buffer.from('00000000000000000a00000009000000', 'hex')), 50);
+    setTimeout(() => void appendFile(file, Buffer.from('0000000000000000f0fffffff0ffffff', 'hex')), 50);
     try {
       const { result } = await collect(file, { follow: true, pollMs: 10, signal: ac.signal });
-      assert.equal(result.error?.code, 'CAPTURE_LENGTH_MISMATCH');
+      assert.equal(result.error?.code, 'CAPTURE_RECORD_TOO_LONG');
       assert.equal(ac.signal.aborted, false, 'returned on the error, not on the abort');
     } finally {
       clearTimeout(guard);
