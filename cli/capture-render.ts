@@ -101,8 +101,13 @@ export function renderCaptureSummary(r: CaptureReport, file: string): string[] {
   return lines;
 }
 
+function timelineCells(e: TimelineEntry): string[] {
+  return [renderT(e.t), `#${renderFrames(e.frames, 4)}`, e.kind, `${cell(e.summary)}${e.done ? '' : '  (under way)'}`];
+}
+
 export function renderTimelineEntry(e: TimelineEntry): string {
-  return `${renderT(e.t).padStart(12)}  ${`#${renderFrames(e.frames, 4)}`.padEnd(16)}  ${e.kind.padEnd(4)}  ${cell(e.summary)}${e.done ? '' : '  (under way)'}`;
+  const [t, frames, kind, summary] = timelineCells(e) as [string, string, string, string];
+  return `${t.padStart(12)}  ${frames.padEnd(16)}  ${kind.padEnd(4)}  ${summary}`;
 }
 
 export function renderCaptureTimeline(r: CaptureReport, file: string): string[] {
@@ -110,7 +115,10 @@ export function renderCaptureTimeline(r: CaptureReport, file: string): string[] 
   if (r.machines.length === 0) lines.push('', r.filter ? `machine ${r.filter.mac} does not appear in this capture` : 'no machine booting in this capture');
   for (const m of r.machines) {
     lines.push('', machineLabel(m));
-    for (const e of m.timeline) lines.push(renderTimelineEntry(e));
+    // Right-aligned times; the other columns as wide as this machine's widest cell.
+    const rows = m.timeline.map(timelineCells);
+    const width = Math.max(0, ...rows.map((c) => (c[0] as string).length));
+    for (const l of renderColumns(rows.map((c) => [(c[0] as string).padStart(width), ...c.slice(1)]))) lines.push(`  ${l}`);
     if (m.timelineOmitted > 0) lines.push(`  … ${m.timelineOmitted} more entries (see --json)`);
   }
   lines.push(...problemLines(r));
