@@ -180,6 +180,22 @@ describe('capture-analyzer', () => {
     });
   });
 
+  it('packets without a time (pcapng simple packet blocks) take the time of the packet before them', () => {
+    const timed = goodBiosPxelinuxBoot().packets.slice(0, 10);
+    const untimed = timed.map((p, i) => (i === 3 || i === 4 ? { ...p, timestampNs: 0n, noTimestamp: true as const } : p));
+    const a = analyze(timed).report;
+    const b = analyze(untimed).report;
+    assert.equal(b.file.firstTime, a.file.firstTime);
+    assert.equal(b.file.lastT, a.file.lastT);
+    const tOf = (r: CaptureReport, frame: number): number | undefined => r.machines[0]?.timeline.find((e) => e.frames.includes(frame))?.t;
+    const before = tOf(b, 3);
+    for (const frame of [4, 5]) {
+      const t = tOf(b, frame);
+      if (t !== undefined) assert.ok(before !== undefined && t >= before && t <= b.file.lastT, `frame ${frame} at ${t}`);
+    }
+    for (const e of b.machines[0]!.timeline) assert.ok(e.t >= 0 && e.t <= b.file.lastT);
+  });
+
   it('records the read error, with everything before it', () => {
     const a = createCaptureAnalyzer();
     for (const p of goodBiosPxelinuxBoot().packets.slice(0, 10)) a.add(p);

@@ -75,11 +75,15 @@ class Analyzer {
     this.http = new HttpExchanges((ip, frameMac) => this.machines.macForIp(ip) ?? (frameMac === '' ? `ip:${ip}` : frameMac));
   }
 
-  add(p: CapturedPacket): TimelineEntry[] {
+  add(packet: CapturedPacket): TimelineEntry[] {
     this.frames++;
+    // A pcapng simple packet block has no time: it happened no earlier than the packet before it.
+    const p = packet.noTimestamp ? { ...packet, timestampNs: this.lastNs ?? 0n } : packet;
     const ns = p.timestampNs;
-    if (this.firstNs === undefined) this.firstNs = ns;
-    if (this.lastNs === undefined || ns > this.lastNs) this.lastNs = ns;
+    if (!packet.noTimestamp) {
+      if (this.firstNs === undefined) this.firstNs = ns;
+      if (this.lastNs === undefined || ns > this.lastNs) this.lastNs = ns;
+    }
     if (p.linktype !== this.lastLinktype) {
       this.linktypes.add(p.linktype);
       this.lastLinktype = p.linktype;
