@@ -2,18 +2,16 @@
 // report the analyzer builds. Pure: report in, lines out. `--json` prints the report itself.
 import type { CaptureReport, MachineReport, TimelineEntry } from '../simulator/analysis/capture-report.ts';
 import type { Finding, MachineDiagnosis } from '../simulator/analysis/diagnosis.ts';
-import { renderBytes } from './hypervisor-table.ts';
+import { formatBytes, formatRate, formatSeconds } from '../simulator/analysis/summary-text.ts';
 import { cell, renderColumns } from './table.ts';
 
 /** Seconds since the first packet, as Wireshark's relative time column shows them. */
 export const renderT = (t: number): string => `${t.toFixed(6)}`;
 
-function renderSeconds(s: number): string {
-  if (s < 1) return `${(s * 1000).toFixed(1)}ms`;
-  return `${s.toFixed(s < 10 ? 2 : 1)}s`;
-}
-
-const renderRate = (bytesPerSecond: number): string => (bytesPerSecond > 0 ? `${renderBytes(bytesPerSecond)}/s` : '-');
+// The same decimal units as the timeline's one-line summaries (and Wireshark's statistics).
+const renderSeconds = formatSeconds;
+const renderBytes = formatBytes;
+const renderRate = (bytesPerSecond: number): string => (bytesPerSecond > 0 ? formatRate(bytesPerSecond) : '-');
 
 /** "12", "12,13", "12-15", "12,14-16 (+40 more)": the evidence, short enough for one line. */
 export function renderFrames(frames: readonly number[], max = 8): string {
