@@ -217,6 +217,25 @@ describe('readCapture', () => {
     }
   });
 
+  it('reads a FIFO as a stream (lab capture --live --output FIFO), to the writer\'s end', async () => {
+    const fifo = join(dir, 'live.fifo');
+    await new Promise<void>((resolve, reject) => execFile('mkfifo', [fifo], (e) => (e ? reject(e) : resolve())));
+    const bytes = capture(5);
+    // Two writes with a pause: the reader sees the pipe empty in between, not at its end.
+    const writer = (async () => {
+      const fh = await open(fifo, 'w');
+      await fh.write(bytes.subarray(0, 100));
+      await new Promise((r) => setTimeout(r, 50));
+      await fh.write(bytes.subarray(100));
+      await fh.close();
+    })();
+    const { result, numbers } = await collect(fifo);
+    await writer;
+    assert.deepEqual(numbers, range(5));
+    assert.equal(result.error, undefined);
+    assert.equal(result.bytes, bytes.length);
+  });
+
   describe('stdin', () => {
     /** Runs readCapture('-') in a child with `input` piped to its stdin. */
     async function fromStdin(input: Buffer): Promise<{ result: { format: string; packets: number; bytes: number; error?: { code: string; offset: number } }; numbers: number[] }> {

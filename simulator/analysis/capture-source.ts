@@ -51,6 +51,9 @@ export async function readCapture(source: string, onPacket: (p: CapturedPacket) 
     throw ioError(source, e);
   }
   try {
+    // A FIFO (`lab capture --live --output FIFO`) or a character device cannot be read at
+    // positions: it is a stream, read to its end like stdin.
+    if (!(await fh.stat()).isFile()) return await readCaptureStream(fh.createReadStream({ autoClose: false }), onPacket, { ...o, name: source });
     return await readFromHandle(fh, source, onPacket, o);
   } finally {
     await fh.close();
