@@ -2,7 +2,7 @@
 // written from the analysis fixtures (whole boots, good and broken, encoded by the project's
 // codecs): what people read, what scripts parse, and how bad input and bad options end.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './main.ts';
@@ -99,6 +99,24 @@ describe('rackforge capture (CLI)', () => {
       assert.ok(text.out.includes(`frames ${renderFrames(finding.frames, 12)}`), text.out);
     });
   }
+
+  it('explain --tftp-root: a missing file is compared with what exists under the root (nested, symlinks listed)', async () => {
+    const f = file('notfound-root', tftpNotFound());
+    const root = join(dir, 'tftproot');
+    mkdirSync(join(root, 'bios'), { recursive: true });
+    writeFileSync(join(root, 'bios', 'pxelinux.00'), '');
+    writeFileSync(join(root, 'ldlinux.c32'), '');
+    symlinkSync('ldlinux.c32', join(root, 'bios', 'ldlinux.c32'));
+    const r = await rackforge('capture', 'explain', f, '--tftp-root', root);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /closest name under the TFTP root is bios\/pxelinux\.00\./);
+    const missing = await rackforge('capture', 'explain', f, '--tftp-root', join(dir, 'no-such-root'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /cannot read TFTP root .*no-such-root: ENOENT/);
+    const notDir = await rackforge('capture', 'explain', f, '--tftp-root', f);
+    assert.equal(notDir.code, 1);
+    assert.match(notDir.err, /is not a directory/);
+  });
 
   it('a truncated file: what came before is reported, the error names the byte offset, exit 1', async () => {
     const s = goodBiosPxelinuxBoot();

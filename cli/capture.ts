@@ -10,11 +10,28 @@ import { renderCaptureExplain, renderCaptureSummary, renderCaptureTimeline, rend
 import { renderJson } from './render.ts';
 import { HELP_OPTION, JSON_OPTION, renderSubcommandHelp, runSubcommand, usageError, type Subcommand } from './subcommands.ts';
 import { analyzeCaptureFile } from '../simulator/analysis/analyze-capture-file.ts';
-import { explainCapture, explainNetwork } from '../simulator/analysis/diagnosis.ts';
+import { explainCapture, explainNetwork, type ExplainOptions } from '../simulator/analysis/diagnosis.ts';
+import { listTftpRoot } from '../simulator/analysis/tftp-root-files.ts';
 import type { CaptureReport, TimelineEntry } from '../simulator/analysis/capture-report.ts';
 
 const MAC_OPTION: OptionSpec = { flag: 'mac', key: 'mac', kind: 'string', metavar: 'MAC', help: 'only this machine (any case; colons, dashes or none)' };
 const OPTIONS = [MAC_OPTION, JSON_OPTION, HELP_OPTION];
+const TFTP_ROOT_OPTION: OptionSpec = {
+  flag: 'tftp-root', key: 'tftp_root', kind: 'string', metavar: 'DIR',
+  help: 'the TFTP server\'s root: a missing file is compared with the names that exist there, not only with those served in the capture',
+};
+const EXPLAIN_OPTIONS = [MAC_OPTION, TFTP_ROOT_OPTION, JSON_OPTION, HELP_OPTION];
+
+async function explainOptions(o: Record<string, OptionValue>): Promise<ExplainOptions> {
+  const root = o['tftp_root'];
+  if (root === undefined) return {};
+  if (typeof root !== 'string' || root === '') throw usageError('--tftp-root needs a directory');
+  try {
+    return { knownFiles: await listTftpRoot(root) };
+  } catch (e) {
+    throw new RackforgeError('CAPTURE_READ', e instanceof Error ? e.message : String(e));
+  }
+}
 
 /** aa:bb:cc:dd:ee:ff from the spellings people paste; a usage error for anything else. */
 export function parseMacOption(v: OptionValue | undefined): string | undefined {
@@ -60,8 +77,9 @@ async function timeline(pos: string[], o: Record<string, OptionValue>, io: CliIo
 }
 
 async function explain(pos: string[], o: Record<string, OptionValue>, io: CliIo): Promise<number> {
+  const known = await explainOptions(o);
   const r = await analyze(pos[0]!, o);
-  const diagnoses = explainCapture(r);
+  const diagnoses = explainCapture(r, known);
   const network = explainNetwork(r);
   if (o['json'] === true) io.out(renderJson({ file: r.file, filter: r.filter, network, machines: diagnoses }));
   else for (const l of renderCaptureExplain(r, network, diagnoses, pos[0]!)) io.out(l);
@@ -76,6 +94,7 @@ async function explain(pos: string[], o: Record<string, OptionValue>, io: CliIo)
  */
 async function follow(pos: string[], o: Record<string, OptionValue>, io: CliIo): Promise<number> {
   const json = o['json'] === true;
+  const known = await explainOptions(o);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
@@ -85,7 +104,7 @@ async function follow(pos: string[], o: Record<string, OptionValue>, io: CliIo):
       signal: stop.signal,
       onEntry: (e) => io.out(json ? JSON.stringify(e) : renderFollowLine(e)),
     });
-    if (!json) for (const l of renderCaptureExplain(r, explainNetwork(r), explainCapture(r), pos[0]!)) io.out(l);
+    if (!json) for (const l of renderCaptureExplain(r, explainNetwork(r), explainCapture(r, known), pos[0]!)) io.out(l);
     readErrorLine(r, pos[0]!, io);
     return status(r);
   } finally {
@@ -98,8 +117,8 @@ const FILE = 'FILE';
 const SUBCOMMANDS: Record<string, Subcommand> = {
   summary: { usage: `capture summary ${FILE} [--mac MAC] [--json]`, summary: 'machines, DHCP servers, protocol counts, TFTP transfers and HTTP fetches', positionals: 1, options: OPTIONS, run: summary },
   timeline: { usage: `capture timeline ${FILE} [--mac MAC] [--json]`, summary: 'per machine, its boot in order with times since the first packet', positionals: 1, options: OPTIONS, run: timeline },
-  explain: { usage: `capture explain ${FILE} [--mac MAC] [--json]`, summary: 'why each machine did (not) boot, with the frame numbers as evidence', positionals: 1, options: OPTIONS, run: explain },
-  follow: { usage: `capture follow ${FILE}|- [--mac MAC] [--json]`, summary: 'the timeline live, from a growing file or stdin; Ctrl-C ends it', positionals: 1, options: OPTIONS, run: follow },
+  explain: { usage: `capture explain ${FILE} [--mac MAC] [--tftp-root DIR] [--json]`, summary: 'why each machine did (not) boot, with the frame numbers as evidence', positionals: 1, options: EXPLAIN_OPTIONS, run: explain },
+  follow: { usage: `capture follow ${FILE}|- [--mac MAC] [--tftp-root DIR] [--json]`, summary: 'the timeline live, from a growing file or stdin; Ctrl-C ends it', positionals: 1, options: EXPLAIN_OPTIONS, run: follow },
 };
 
 export const renderCaptureHelp = (): string => renderSubcommandHelp('capture', SUBCOMMANDS);

@@ -22,6 +22,26 @@ const brief = (f: Finding): [string, string, number[]] => [f.code, f.severity, f
 const n = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('diagnosis', () => {
+  describe('with the TFTP root known (--tftp-root)', () => {
+    it('a missing boot file is compared with the names under the root, when one is nearer than what was served', () => {
+      const r = report(F.tftpNotFound().packets);
+      const finding = (known: string[]): Finding => explainCapture(r, { knownFiles: known }).find((x) => x.mac === NODE1.mac)!.findings.find((f) => f.code === 'TFTP_NOT_FOUND')!;
+      assert.match(finding(['bios/pxelinux.00', 'efi/grubx64.efi']).summary, /closest name under the TFTP root is bios\/pxelinux\.00\./);
+      // Farther than the name served in the capture: that one is named.
+      assert.match(finding(['efi64/grubx64.efi']).summary, /closest name the server did serve in this capture is pxelinux\.0\./);
+      assert.match(finding([]).summary, /did serve in this capture is pxelinux\.0/);
+    });
+
+    it('a failed pxelinux config search names the nearest config that exists: a MAC one digit off', () => {
+      const r = report(F.pxelinuxConfigMissing().packets);
+      const known = ['pxelinux.0', 'pxelinux.cfg/01-52-54-00-12-34-11', 'pxelinux.cfg/01-52-54-00-99-99-99', 'pxelinux.cfg/default.old'];
+      const f = explainCapture(r, { knownFiles: known })[0]!.findings.find((x) => x.code === 'TFTP_NOT_FOUND')!;
+      assert.match(f.hint, /nearest config under the TFTP root is pxelinux\.cfg\/01-52-54-00-12-34-11 \(is the MAC or address in the inventory right\?\)/);
+      const without = explainCapture(r)[0]!.findings.find((x) => x.code === 'TFTP_NOT_FOUND')!;
+      assert.doesNotMatch(without.hint, /under the TFTP root/);
+    });
+  });
+
   it('FINDING_CODES has every code the issue asks for, each with its trigger', () => {
     for (const code of ['NO_OFFER', 'OFFER_WITHOUT_BOOT_FILE', 'WRONG_ARCHITECTURE', 'TFTP_NOT_FOUND', 'TFTP_TIMEOUT', 'TFTP_RETRANSMISSION_STORM',
       'TFTP_NEGOTIATION_FAILED', 'IPXE_LOOP', 'NAK_LOOP', 'ROGUE_DHCP_SERVER', 'INSTALL_WITHOUT_NOPXE']) {

@@ -9,11 +9,11 @@ import type { CaptureReport, MachineReport, TimelineEntry } from './capture-repo
 import {
   networkRogueFindings, nakLoopFindings, noAckFindings, noOfferFindings, offerWithoutBootFileFindings, rogueServerFindings,
 } from './dhcp-findings.ts';
-import { atTime, FINDING_CODES, type DiagnosisContext, type Finding, type FindingCode, type MachineRule, type Severity } from './findings.ts';
+import { atTime, FINDING_CODES, type DiagnosisContext, type ExplainOptions, type Finding, type FindingCode, type MachineRule, type Severity } from './findings.ts';
 import { accessFindings, negotiationFindings, notFoundFindings, stormFindings, timeoutFindings } from './tftp-findings.ts';
 
 export { FINDING_CODES };
-export type { Finding, FindingCode, Severity };
+export type { ExplainOptions, Finding, FindingCode, Severity };
 
 /** How far a machine's boot got, best first. */
 export const MACHINE_VERDICTS = [
@@ -71,8 +71,8 @@ export function compareFindings(a: Finding, b: Finding): number {
 }
 
 /** Every machine of the report (the --mac filter already applied), in the report's order. */
-export function explainCapture(report: CaptureReport): MachineDiagnosis[] {
-  const ctx: DiagnosisContext = { report };
+export function explainCapture(report: CaptureReport, o: ExplainOptions = {}): MachineDiagnosis[] {
+  const ctx: DiagnosisContext = { report, knownFiles: o.knownFiles ?? [] };
   return report.machines.map((m) => explainMachine(m, ctx));
 }
 

@@ -41,6 +41,14 @@ export interface Finding {
 /** What the rules may look at besides the machine itself. */
 export interface DiagnosisContext {
   report: CaptureReport;
+  /** Paths known to exist on the TFTP server (from `--tftp-root DIR`), relative to its root. */
+  knownFiles: readonly string[];
+}
+
+/** What explainCapture may know besides the capture. */
+export interface ExplainOptions {
+  /** Paths that exist under the TFTP server's root, '/'-separated, relative to it. */
+  knownFiles?: readonly string[];
 }
 
 export type MachineRule = (m: MachineReport, ctx: DiagnosisContext) => Finding[];

@@ -27,10 +27,13 @@ const dirOf = (name: string): string => {
 const baseOf = (name: string): string => name.replace(/\\/g, '/').split('/').at(-1) ?? name;
 const notFound = (t: TftpTransferReport): boolean => t.result === 'error' && t.error?.code === 1;
 
-function nearestHint(name: string, served: readonly string[]): string {
-  const near = nearestName(name, served);
-  if (!near) return 'The server served no file in this capture, so check the TFTP root itself.';
-  return `The closest name the server did serve in this capture is ${near.name}.`;
+/** The nearest existing name: under the TFTP root when it was given (--tftp-root), else served in the capture. */
+function nearestHint(name: string, served: readonly string[], known: readonly string[]): string {
+  const onDisk = nearestName(name, known);
+  const inCapture = nearestName(name, served);
+  if (onDisk && (!inCapture || onDisk.distance <= inCapture.distance)) return `The closest name under the TFTP root is ${onDisk.name}.`;
+  if (!inCapture) return known.length > 0 ? 'The TFTP root given holds no other file.' : 'The server served no file in this capture, so check the TFTP root itself (or give it with --tftp-root).';
+  return `The closest name the server did serve in this capture is ${inCapture.name}.`;
 }
 
 /**
@@ -58,13 +61,17 @@ export function notFoundFindings(m: MachineReport, ctx: DiagnosisContext): Findi
       const missing = run.filter(notFound);
       if (missing.length === 0) continue;
       const folder = dir === '' ? 'the TFTP root' : `${dir}/`;
+      // Of the configs that exist (under the root given, or served to others), the one whose
+      // name is nearest: a MAC typed one digit off in the inventory shows up here.
+      const sameDir = (s: string): boolean => dirOf(s.replace(/^\/+/, '')) === dir.replace(/^\/+/, '');
+      const nearOnDisk = missing.map((x) => nearestName(x.filename, ctx.knownFiles.filter(sameDir))).filter((x) => x !== undefined).sort((a, b) => a.distance - b.distance)[0];
       const near = nearestName(missing[0]!.filename, served.filter((s) => dirOf(s) === dir));
       out.push({
         code: 'TFTP_NOT_FOUND',
         severity: 'error',
         summary: `No loader config found for ${m.mac} in ${folder}: tried ${listWords(missing.map((x) => baseOf(x.filename)), 8)} (${missing.length} names) and the server (${missing[0]!.serverIp}) had none.`,
         frames: evidenceFrames(missing.flatMap((x) => [x.frames.requests[0], x.frames.error])),
-        hint: `${near ? `The server did serve ${near.name} to another machine; ` : ''}add a config for this machine (by MAC: ${dir ? `${dir}/` : ''}01-${m.mac.replace(/:/g, '-')}) or a default; with rackforge, check the system exists with this MAC and run \`rackforge sync\`.`,
+        hint: `${nearOnDisk ? `The nearest config under the TFTP root is ${nearOnDisk.name} (is the MAC or address in the inventory right?); ` : ''}${near ? `The server did serve ${near.name} to another machine; ` : ''}add a config for this machine (by MAC: ${dir ? `${dir}/` : ''}01-${m.mac.replace(/:/g, '-')}) or a default; with rackforge, check the system exists with this MAC and run \`rackforge sync\`.`,
       });
       continue;
     }
@@ -75,7 +82,7 @@ export function notFoundFindings(m: MachineReport, ctx: DiagnosisContext): Findi
     out.push({
       code: 'TFTP_NOT_FOUND',
       severity: 'error',
-      summary: `TFTP server ${t.serverIp} has no ${t.filename} for ${m.mac}: ERROR 1 "${t.error!.message}" at ${atTime(t.t)}. ${nearestHint(t.filename, served)}`,
+      summary: `TFTP server ${t.serverIp} has no ${t.filename} for ${m.mac}: ERROR 1 "${t.error!.message}" at ${atTime(t.t)}. ${nearestHint(t.filename, served, ctx.knownFiles)}`,
       frames: evidenceFrames([...t.frames.requests, t.frames.error]),
       hint,
     });
