@@ -3,6 +3,7 @@
 // file only reads options, runs it and prints. A file that stops being readable part-way is
 // reported up to that point and the command exits 1; otherwise findings do not change the exit
 // code (scripts read them from --json).
+import { existsSync } from 'node:fs';
 import { RackforgeError } from '../lib/errors.ts';
 import type { OptionSpec, OptionValue } from './args.ts';
 import type { CliIo } from './io.ts';
@@ -95,6 +96,7 @@ async function explain(pos: string[], o: Record<string, OptionValue>, io: CliIo)
 async function follow(pos: string[], o: Record<string, OptionValue>, io: CliIo): Promise<number> {
   const json = o['json'] === true;
   const known = await explainOptions(o);
+  if (pos[0] !== '-' && !existsSync(pos[0]!)) io.err(`rackforge: waiting for ${pos[0]} to appear (Ctrl-C to stop)`);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);

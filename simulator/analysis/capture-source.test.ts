@@ -217,6 +217,24 @@ describe('readCapture', () => {
     }
   });
 
+  it('follow: a file that does not exist yet is waited for, then read as it grows', async () => {
+    const file = join(dir, 'not-yet.pcap');
+    const ac = new AbortController();
+    setTimeout(() => void writeFile(file, capture(3)), 100);
+    setTimeout(() => ac.abort(), 600);
+    const { result, numbers } = await collect(file, { follow: true, pollMs: 20, signal: ac.signal });
+    assert.deepEqual(numbers, range(3));
+    assert.equal(result.error, undefined);
+  });
+
+  it('follow: aborted while waiting for the file, it returns nothing and no error', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const { result, numbers } = await collect(join(dir, 'never.pcap'), { follow: true, pollMs: 20, signal: ac.signal });
+    assert.deepEqual(numbers, []);
+    assert.equal(result.error, undefined);
+  });
+
   it('reads a FIFO as a stream (lab capture --live --output FIFO), to the writer\'s end', async () => {
     const fifo = join(dir, 'live.fifo');
     await new Promise<void>((resolve, reject) => execFile('mkfifo', [fifo], (e) => (e ? reject(e) : resolve())));

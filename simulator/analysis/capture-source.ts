@@ -45,10 +45,20 @@ const DEFAULT_POLL_MS = 200;
 export async function readCapture(source: string, onPacket: (p: CapturedPacket) => void, o: CaptureSourceOptions = {}): Promise<CaptureReadResult> {
   if (source === '-') return readCaptureStream(process.stdin, onPacket, { ...o, name: 'stdin' });
   let fh: FileHandle;
-  try {
-    fh = await open(source, 'r');
-  } catch (e) {
-    throw ioError(source, e);
+  for (;;) {
+    try {
+      fh = await open(source, 'r');
+      break;
+    } catch (e) {
+      // Following a file that is not there yet (a lab about to start): wait for it, as tail -F does.
+      if (!o.follow || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(source, e);
+      if (o.signal?.aborted) return { format: undefined, packets: 0, bytes: 0 };
+      try {
+        await sleep(o.pollMs ?? DEFAULT_POLL_MS, undefined, o.signal ? { signal: o.signal } : {});
+      } catch {
+        return { format: undefined, packets: 0, bytes: 0 };
+      }
+    }
   }
   try {
     // A FIFO (`lab capture --live --output FIFO`) or a character device cannot be read at
