@@ -26,22 +26,10 @@ const CHUNK_LINE_LIMIT = 1024;
 type Mode = 'head' | 'body' | 'chunked' | 'close' | 'resync' | 'ignore';
 type Phase = 'request' | 'response' | 'complete' | 'incomplete' | 'reset' | 'no-response';
 
-export interface HttpExchangeState {
-  mac: string;
-  clientIp: string;
-  clientPort: number;
-  serverIp: string;
-  serverPort: number;
-  method: string | null;
-  target: string | null;
-  host: string | null;
-  status: number | null;
-  reason: string | null;
-  contentLength: number | null;
-  chunked: boolean;
-  bodyBytes: number;
-  requestBodyBytes: number;
-  retransmittedBytes: number;
+/** An exchange being followed: the report's fields as they stand, plus what following needs. */
+export interface HttpExchangeState extends Pick<HttpExchangeReport,
+  'mac' | 'clientIp' | 'clientPort' | 'serverIp' | 'serverPort' | 'method' | 'target' | 'host' | 'status' | 'reason'
+  | 'contentLength' | 'chunked' | 'bodyBytes' | 'requestBodyBytes' | 'retransmittedBytes'> {
   phase: Phase;
   firstNs: bigint;
   lastNs: bigint;

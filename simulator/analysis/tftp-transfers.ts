@@ -23,30 +23,16 @@ const ERROR_NAMES: readonly string[] = [
 
 type Phase = 'requested' | 'transferring' | 'complete' | 'error' | 'aborted';
 
-export interface TftpTransferState {
-  mac: string;
-  clientIp: string;
-  clientPort: number;
-  serverIp: string;
+/** A transfer being followed: the report's counters as they stand, plus what following needs. */
+export interface TftpTransferState extends Pick<TftpTransferReport,
+  'mac' | 'clientIp' | 'clientPort' | 'serverIp' | 'op' | 'filename' | 'mode' | 'optionsIgnored' | 'blksize' | 'windowsize' | 'tsize'
+  | 'bytes' | 'blocks' | 'blocksMissing' | 'retransmittedBlocks' | 'retransmittedBytes' | 'duplicateAcks'> {
   /** -1 until the server answers. */
   serverPort: number;
-  op: 'RRQ' | 'WRQ';
-  filename: string;
-  mode: string;
   requested: readonly TftpOption[];
   oack: readonly TftpOption[] | null;
-  optionsIgnored: boolean;
-  blksize: number;
-  windowsize: number;
-  tsize: number | null;
   phase: Phase;
   error: { code: number; message: string; by: 'server' | 'client'; frame: number } | null;
-  bytes: number;
-  blocks: number;
-  blocksMissing: number;
-  retransmittedBlocks: number;
-  retransmittedBytes: number;
-  duplicateAcks: number;
   /** Highest DATA block number seen (16-bit), -1 before the first. */
   lastBlock: number;
   lastAck: number;
