@@ -69,7 +69,7 @@ for spec in "eth:-i srv0" "sll:-i any -y LINUX_SLL" "sll2:-i any -y LINUX_SLL2";
   eval "CAP_$name=$!"
 done
 for name in eth sll sll2; do
-  for i in $(seq 1 100); do grep -q 'Capturing on' "$T/$name.err" 2>/dev/null && break; sleep 0.05; done
+  for i in $(seq 1 400); do grep -q 'Capturing on' "$T/$name.err" 2>/dev/null && break; sleep 0.05; done
 done
 start_rackforge --interface srv0 --server-ip 10.61.0.1 --dhcp-range 10.61.0.100,10.61.0.150 --gateway 10.61.0.1
 printf '#!/bin/sh\\n[ "$1" = bound ] && ip addr add "$ip/24" dev "$interface"\\nexit 0\\n' > "$T/udhcpc.sh"; chmod +x "$T/udhcpc.sh"

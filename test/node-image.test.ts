@@ -103,7 +103,7 @@ dnsmasq --no-daemon --port=0 --interface=tap0 --bind-interfaces --dhcp-range=10.
   --dhcp-leasefile="$T/dnsmasq.leases" --log-dhcp --log-facility="$T/dnsmasq.log" --pid-file="$T/dnsmasq.pid" &
 "$NODE" --import tsx test/netboot/node-image-server.ts 10.99.0.1 80 "${srv}" "$T/requests.log" ${CREDENTIAL} >"$T/server.out" 2>&1 &
 SRV=$!
-for i in $(seq 1 100); do grep -q listening "$T/server.out" 2>/dev/null && break; sleep 0.1; done
+for i in $(seq 1 600); do grep -q listening "$T/server.out" 2>/dev/null && break; sleep 0.1; done
 grep -q listening "$T/server.out" || { echo "stub server did not start"; cat "$T/server.out"; exit 1; }
 count() { grep -c "$1" "$T/requests.log" 2>/dev/null || true; }
 qemu-system-x86_64 -accel tcg -m 256 -nodefaults -display none -serial "file:$T/serial.log" \\
