@@ -102,16 +102,23 @@ export function decodeEthernet(b: Buffer): EthernetFrame {
   const src = macFromBytes(b, 6);
   const type = (b[12]! << 8) | b[13]!;
   if (type !== ETHERTYPE.VLAN) return { dst, src, ethertype: type, payload: b.subarray(ETHERNET_HEADER_LENGTH) };
-  if (b.length < ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH) {
-    throw new DecodeError('ETH_TRUNCATED', 'vlan', 14, `the frame ends inside its 802.1Q tag (${b.length} bytes)`);
+  return { dst, src, ...decodeVlanTag(b, ETHERNET_HEADER_LENGTH) };
+}
+
+/**
+ * The 802.1Q tag at `offset` (after an ethertype 0x8100) and what follows it: the tag, the inner
+ * ethertype and the payload. Also used for Linux cooked captures, where libpcap puts the tag the
+ * kernel stripped back after the cooked header. DecodeError ETH_TRUNCATED for a cut tag.
+ */
+export function decodeVlanTag(b: Buffer, offset: number): Pick<EthernetFrame, 'ethertype' | 'payload'> & { vlan: VlanTag } {
+  if (b.length < offset + VLAN_TAG_LENGTH) {
+    throw new DecodeError('ETH_TRUNCATED', 'vlan', offset, `the frame ends inside its 802.1Q tag (${b.length} bytes)`);
   }
-  const tci = (b[14]! << 8) | b[15]!;
+  const tci = (b[offset]! << 8) | b[offset + 1]!;
   return {
-    dst,
-    src,
     vlan: { id: tci & 0x0fff, pcp: tci >>> 13, dei: (tci & 0x1000) !== 0 },
-    ethertype: (b[16]! << 8) | b[17]!,
-    payload: b.subarray(ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH),
+    ethertype: (b[offset + 2]! << 8) | b[offset + 3]!,
+    payload: b.subarray(offset + VLAN_TAG_LENGTH),
   };
 }
 

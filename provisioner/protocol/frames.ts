@@ -13,7 +13,7 @@
 // left unverified (null), and `truncated: true`; a header that is itself cut off is a `problem`.
 import { DecodeError } from '../../lib/errors.ts';
 import { ARP_LENGTH, decodeArp, encodeArpInto, type ArpPacket } from './arp.ts';
-import { ETHERNET_MIN_FRAME, ETHERTYPE, VLAN_TAG_LENGTH, decodeEthernet, encodeEthernetHeaderInto, ethernetHeaderLength, type EthernetFrame, type VlanTag } from './ethernet.ts';
+import { ETHERNET_MIN_FRAME, ETHERTYPE, decodeEthernet, decodeVlanTag, encodeEthernetHeaderInto, ethernetHeaderLength, type EthernetFrame, type VlanTag } from './ethernet.ts';
 import { IP_PROTOCOL, IPV4_MAX_TOTAL_LENGTH, IPV4_MIN_HEADER, decodeIpv4, encodeIpv4HeaderInto, type Ipv4Packet } from './ipv4.ts';
 import { IPV6_HEADER_LENGTH, IPV6_MAX_PAYLOAD_LENGTH, decodeIpv6, encodeIpv6HeaderInto, type Ipv6Packet } from './ipv6.ts';
 import { decodeLinuxSll, decodeLinuxSll2, type LinuxCookedHeader } from './linux-cooked.ts';
@@ -220,17 +220,10 @@ export function decodeLinkFrame(linktype: number, b: Buffer, o?: FrameDecodeOpti
   if (linktype === LINKTYPE_LINUX_SLL) cooked = decodeLinuxSll(b);
   else if (linktype === LINKTYPE_LINUX_SLL2) cooked = decodeLinuxSll2(b);
   else throw new DecodeError('FRAME_UNKNOWN_LINKTYPE', 'linktype', 0, `link type ${linktype} is not Ethernet (1), Linux SLL (113) or Linux SLL2 (276)`);
-  const eth: EthernetFrame = { src: cooked.address, dst: '', ethertype: cooked.protocol, payload: cooked.payload };
   // libpcap puts back the 802.1Q tag the kernel stripped, between the cooked header and the packet.
-  if (cooked.protocol === ETHERTYPE.VLAN) {
-    const p = cooked.payload;
-    const at = b.length - p.length;
-    if (p.length < VLAN_TAG_LENGTH) throw new DecodeError('ETH_TRUNCATED', 'vlan', at, `the frame ends inside its 802.1Q tag (${p.length} of 4 bytes)`);
-    const tci = (p[0]! << 8) | p[1]!;
-    eth.vlan = { id: tci & 0x0fff, pcp: tci >>> 13, dei: (tci & 0x1000) !== 0 };
-    eth.ethertype = (p[2]! << 8) | p[3]!;
-    eth.payload = p.subarray(VLAN_TAG_LENGTH);
-  }
+  const eth: EthernetFrame = cooked.protocol === ETHERTYPE.VLAN
+    ? { src: cooked.address, dst: '', ...decodeVlanTag(b, b.length - cooked.payload.length) }
+    : { src: cooked.address, dst: '', ethertype: cooked.protocol, payload: cooked.payload };
   return decodeAboveLink({ eth, cooked }, b.length - eth.payload.length, isCut(b, o), o?.checksums !== false);
 }
 
