@@ -12,7 +12,7 @@ import {
 import { isPlainObject, pyStr, renderDumpvars, renderItemReport, renderJson } from './render.ts';
 import { ControllerClient, controllerBaseUrl } from './controller-client.ts';
 import { renderHypervisorTable } from './hypervisor-table.ts';
-import { systemStatusCommand } from './system-status-command.ts';
+import { SYSTEM_NAME_OPTION, systemNameOf, systemStatusCommand } from './system-status-command.ts';
 
 export interface CommandContext {
   readonly io: CliIo;
@@ -340,14 +340,12 @@ const systemEventsCommand: CommandDef = {
   synopsis: 'NAME [--limit N] [--json]',
   maxPositionals: 1,
   options: [
-    { flag: 'name', key: 'name', kind: 'string', metavar: 'NAME', help: 'system name (or give it as the first word)' },
+    SYSTEM_NAME_OPTION,
     { flag: 'limit', key: 'limit', kind: 'string', metavar: 'N', help: 'only the newest N events' },
     { flag: 'json', key: 'json', kind: 'boolean', help: 'print a JSON array of {at, kind, mac, ip, detail}' },
   ],
   async run(ctx) {
-    const name = ctx.positionals[0] ?? ctx.options['name'];
-    if (typeof name !== 'string' || name === '') throw usage("'system events' needs a system name");
-    if (ctx.positionals[0] !== undefined && ctx.options['name'] !== undefined) throw usage("give the system name once: as a word or with --name");
+    const name = systemNameOf('system events', ctx.positionals, ctx.options);
     const limitText = ctx.options['limit'];
     if (limitText !== undefined && (typeof limitText !== 'string' || !/^\d+$/.test(limitText))) throw usage(`--limit must be a whole number, got '${String(limitText)}'`);
     const events = await ctx.api.call('get_system_boot_events', name, limitText === undefined ? 0 : Number(limitText));

@@ -2,10 +2,22 @@
 // (dhcp, pxe-loaded, installer-started, image-written, nopxe, rebooted, registered), or the
 // failure that ended it. Read from the server's get_system_install_status.
 import { RackforgeError } from '../lib/errors.ts';
+import type { OptionSpec, OptionValue } from './args.ts';
 import type { CommandDef } from './commands.ts';
 import { renderJson } from './render.ts';
 
 const usage = (m: string) => new RackforgeError('CLI_USAGE', m);
+
+/** `--name NAME`, for the system commands that also take the name as their first word. */
+export const SYSTEM_NAME_OPTION: OptionSpec = { flag: 'name', key: 'name', kind: 'string', metavar: 'NAME', help: 'system name (or give it as the first word)' };
+
+/** The system named by the first word or --name (exactly one of them). */
+export function systemNameOf(command: string, positionals: readonly string[], options: Readonly<Record<string, OptionValue>>): string {
+  const name = positionals[0] ?? options['name'];
+  if (typeof name !== 'string' || name === '') throw usage(`'${command}' needs a system name`);
+  if (positionals[0] !== undefined && options['name'] !== undefined) throw usage('give the system name once: as a word or with --name');
+  return name;
+}
 
 export const systemStatusCommand: CommandDef = {
   words: ['system', 'status'],
@@ -13,13 +25,11 @@ export const systemStatusCommand: CommandDef = {
   synopsis: 'NAME [--json]',
   maxPositionals: 1,
   options: [
-    { flag: 'name', key: 'name', kind: 'string', metavar: 'NAME', help: 'system name (or give it as the first word)' },
+    SYSTEM_NAME_OPTION,
     { flag: 'json', key: 'json', kind: 'boolean', help: 'print a JSON array of {stage, at, detail}' },
   ],
   async run(ctx) {
-    const name = ctx.positionals[0] ?? ctx.options['name'];
-    if (typeof name !== 'string' || name === '') throw usage("'system status' needs a system name");
-    if (ctx.positionals[0] !== undefined && ctx.options['name'] !== undefined) throw usage('give the system name once: as a word or with --name');
+    const name = systemNameOf('system status', ctx.positionals, ctx.options);
     const stages = await ctx.api.call('get_system_install_status', name);
     if (!Array.isArray(stages)) throw new RackforgeError('CLI_SERVER', `${ctx.api.url} answered get_system_install_status without a list`);
     if (ctx.options['json'] === true) { ctx.io.out(renderJson(stages)); return 0; }
