@@ -160,7 +160,8 @@ describe('rackforge capture (CLI)', () => {
   });
 
   it('parseMacOption and renderFrames', () => {
-    assert.equal(parseMacOption('5254.0012.3401'), '52:54:00:12:34:01');
+    assert.equal(parseMacOption('525400123401'), '52:54:00:12:34:01');
+    assert.equal(parseMacOption('52-54-00-12-34-0A'), '52:54:00:12:34:0a');
     assert.equal(parseMacOption(undefined), undefined);
     assert.throws(() => parseMacOption('52:54:00:12:34'), /--mac must be/);
     assert.equal(renderFrames([1, 2, 3, 7, 9, 10]), '1-3,7,9-10');

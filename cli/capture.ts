@@ -5,6 +5,7 @@
 // code (scripts read them from --json).
 import { existsSync } from 'node:fs';
 import { RackforgeError } from '../lib/errors.ts';
+import { isMac, parseMac } from '../lib/ids.ts';
 import type { OptionSpec, OptionValue } from './args.ts';
 import type { CliIo } from './io.ts';
 import { renderCaptureExplain, renderCaptureSummary, renderCaptureTimeline, renderFollowLine } from './capture-render.ts';
@@ -37,9 +38,8 @@ async function explainOptions(o: Record<string, OptionValue>): Promise<ExplainOp
 /** aa:bb:cc:dd:ee:ff from the spellings people paste; a usage error for anything else. */
 export function parseMacOption(v: OptionValue | undefined): string | undefined {
   if (v === undefined) return undefined;
-  const hex = typeof v === 'string' ? v.trim().toLowerCase().replace(/[:.-]/g, '') : '';
-  if (!/^[0-9a-f]{12}$/.test(hex)) throw usageError(`--mac must be a MAC address such as 52:54:00:12:34:56, got '${String(v)}'`);
-  return hex.match(/../g)!.join(':');
+  if (typeof v !== 'string' || !isMac(v)) throw usageError(`--mac must be a MAC address such as 52:54:00:12:34:56, got '${String(v)}'`);
+  return parseMac(v);
 }
 
 async function analyze(file: string, o: Record<string, OptionValue>, follow?: { signal: AbortSignal; onEntry: (e: TimelineEntry) => void }): Promise<CaptureReport> {
