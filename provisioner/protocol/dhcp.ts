@@ -232,15 +232,17 @@ interface Collected {
 /** Decodes one DHCP datagram (the UDP payload). Throws DecodeError, nothing else. */
 export function decodeDhcp(bytes: Uint8Array): DhcpMessage {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (const [field, start, size] of HEADER_FIELDS) {
-    if (b.length < start + size) {
-      throw new DecodeError('DHCP_TRUNCATED', field, Math.min(start, b.length), `a DHCP message is at least ${DHCP_HEADER_SIZE} bytes, got ${b.length}`);
+  if (b.length < DHCP_HEADER_SIZE) {
+    for (const [field, start, size] of HEADER_FIELDS) {
+      if (b.length < start + size) {
+        throw new DecodeError('DHCP_TRUNCATED', field, Math.min(start, b.length), `a DHCP message is at least ${DHCP_HEADER_SIZE} bytes, got ${b.length}`);
+      }
     }
   }
-  const op = b.readUInt8(0);
+  const op = b[0]!;
   if (op !== BOOTREQUEST && op !== BOOTREPLY) throw new DecodeError('DHCP_BAD_OP', 'op', 0, `op must be 1 (BOOTREQUEST) or 2 (BOOTREPLY), not ${op}`);
-  const htype = b.readUInt8(1);
-  const hlen = b.readUInt8(2);
+  const htype = b[1]!;
+  const hlen = b[2]!;
   if (hlen > 16) throw new DecodeError('DHCP_BAD_HLEN', 'hlen', 2, `hlen ${hlen} exceeds the 16-byte chaddr field`);
   const magic = b.readUInt32BE(236);
   if (magic !== DHCP_MAGIC_COOKIE) throw new DecodeError('DHCP_BAD_MAGIC', 'magic', 236, `magic cookie is 0x${magic.toString(16).padStart(8, '0')}, not 0x63825363`);
@@ -268,7 +270,7 @@ export function decodeDhcp(bytes: Uint8Array): DhcpMessage {
     op,
     htype,
     hlen,
-    hops: b.readUInt8(3),
+    hops: b[3]!,
     xid: b.readUInt32BE(4),
     secs: b.readUInt16BE(8),
     flags: b.readUInt16BE(10),
@@ -291,14 +293,14 @@ function scanRegion(b: Buffer, region: string, start: number, end: number, colle
   let overload: number | undefined;
   let i = start;
   while (i < end) {
-    const code = b.readUInt8(i);
+    const code = b[i]!;
     if (code === OPT_END) return overload;
     if (code === OPT_PAD) {
       i += 1;
       continue;
     }
     if (i + 1 >= end) throw new DecodeError('DHCP_BAD_OPTION_LENGTH', `${region}.option.${code}`, i, `option ${code} has no length byte before the end of ${region}`);
-    const len = b.readUInt8(i + 1);
+    const len = b[i + 1]!;
     if (i + 2 + len > end) throw new DecodeError('DHCP_BAD_OPTION_LENGTH', `${region}.option.${code}`, i, `option ${code} claims ${len} bytes, only ${end - i - 2} remain in ${region}`);
     const data = b.subarray(i + 2, i + 2 + len);
     if (code === OPT_OVERLOAD) {
@@ -325,10 +327,12 @@ function decodeOptions(collected: Map<number, Collected>): DhcpOptions {
   for (const code of codes) {
     const c = collected.get(code);
     if (!c) continue;
-    const data = Buffer.concat(c.chunks);
+    // A single instance is a view of the packet: typed values copy what they keep, raw ones
+    // are copied here, so a decoded message never aliases a buffer its caller may reuse.
+    const data = c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks);
     const spec = SPEC_BY_CODE.get(code);
     if (!spec) {
-      options.other.push({ code, data });
+      options.other.push({ code, data: c.chunks.length === 1 ? Buffer.from(data) : data });
       continue;
     }
     decodeTyped(options, spec, data, c.offset);
@@ -336,76 +340,76 @@ function decodeOptions(collected: Map<number, Collected>): DhcpOptions {
   return options;
 }
 
+function badLength(spec: OptionSpec, data: Buffer, offset: number, expected: string): never {
+  throw new DecodeError('DHCP_BAD_OPTION_LENGTH', `option.${spec.code}`, offset, `option ${spec.code} (${spec.name}) must be ${expected}, got ${data.length} bytes`);
+}
+
 function decodeTyped(o: DhcpOptions, spec: OptionSpec, data: Buffer, offset: number): void {
-  const field = `option.${spec.code}`;
-  const badLength = (expected: string): never => {
-    throw new DecodeError('DHCP_BAD_OPTION_LENGTH', field, offset, `option ${spec.code} (${spec.name}) must be ${expected}, got ${data.length} bytes`);
-  };
   switch (spec.kind) {
     case 'ip':
-      if (data.length !== 4) badLength('4 bytes');
+      if (data.length !== 4) badLength(spec, data, offset, '4 bytes');
       set(o, spec.key, ipAt(data, 0));
       return;
     case 'ips': {
-      if (data.length === 0 || data.length % 4 !== 0) badLength('a non-zero multiple of 4 bytes');
+      if (data.length === 0 || data.length % 4 !== 0) badLength(spec, data, offset, 'a non-zero multiple of 4 bytes');
       const ips: string[] = [];
       for (let i = 0; i < data.length; i += 4) ips.push(ipAt(data, i));
       set(o, spec.key, ips);
       return;
     }
     case 'u32':
-      if (data.length !== 4) badLength('4 bytes');
+      if (data.length !== 4) badLength(spec, data, offset, '4 bytes');
       set(o, spec.key, data.readUInt32BE(0));
       return;
     case 'u16':
-      if (data.length !== 2) badLength('2 bytes');
+      if (data.length !== 2) badLength(spec, data, offset, '2 bytes');
       set(o, spec.key, data.readUInt16BE(0));
       return;
     case 'string':
-      if (data.length === 0) badLength('at least 1 byte');
+      if (data.length === 0) badLength(spec, data, offset, 'at least 1 byte');
       set(o, spec.key, data.toString('latin1'));
       return;
     case 'bytes':
-      if (data.length < (spec.code === 61 ? 2 : 1)) badLength(spec.code === 61 ? 'at least 2 bytes' : 'at least 1 byte');
+      if (data.length < (spec.code === 61 ? 2 : 1)) badLength(spec, data, offset, spec.code === 61 ? 'at least 2 bytes' : 'at least 1 byte');
       set(o, spec.key, Buffer.from(data));
       return;
     case 'bytelist':
-      if (data.length === 0) badLength('at least 1 byte');
-      set(o, spec.key, [...data]);
+      if (data.length === 0) badLength(spec, data, offset, 'at least 1 byte');
+      set(o, spec.key, Array.from(data));
       return;
     case 'special':
       break;
   }
   switch (spec.code) {
     case 53: {
-      if (data.length !== 1) badLength('1 byte');
+      if (data.length !== 1) badLength(spec, data, offset, '1 byte');
       const v = data.readUInt8(0);
       const name = MESSAGE_TYPE_NAMES.get(v);
-      if (name === undefined) throw new DecodeError('DHCP_BAD_MESSAGE_TYPE', field, offset, `message type ${v} is not one of 1..8`);
+      if (name === undefined) throw new DecodeError('DHCP_BAD_MESSAGE_TYPE', `option.${spec.code}`, offset, `message type ${v} is not one of 1..8`);
       o.messageType = name;
       return;
     }
     case 77:
-      if (data.length === 0) badLength('at least 1 byte');
+      if (data.length === 0) badLength(spec, data, offset, 'at least 1 byte');
       o.userClass = decodeUserClass(data);
       return;
     case 82:
-      if (data.length === 0) badLength('at least 1 byte');
+      if (data.length === 0) badLength(spec, data, offset, 'at least 1 byte');
       o.relayAgentInfo = decodeRelayAgentInfo(data, offset);
       return;
     case 93: {
-      if (data.length === 0 || data.length % 2 !== 0) badLength('a non-zero multiple of 2 bytes');
+      if (data.length === 0 || data.length % 2 !== 0) badLength(spec, data, offset, 'a non-zero multiple of 2 bytes');
       const arch: number[] = [];
       for (let i = 0; i < data.length; i += 2) arch.push(data.readUInt16BE(i));
       o.clientArch = arch;
       return;
     }
     case 94:
-      if (data.length !== 3) badLength('3 bytes');
+      if (data.length !== 3) badLength(spec, data, offset, '3 bytes');
       o.clientNdi = { type: data.readUInt8(0), major: data.readUInt8(1), minor: data.readUInt8(2) };
       return;
     case 97:
-      if (data.length === 0) badLength('at least 1 byte');
+      if (data.length === 0) badLength(spec, data, offset, 'at least 1 byte');
       o.clientUuid = { type: data.readUInt8(0), id: Buffer.from(data.subarray(1)) };
       return;
   }
@@ -450,19 +454,23 @@ function decodeRelayAgentInfo(data: Buffer, offset: number): DhcpRelayAgentInfo 
 }
 
 function headerString(b: Buffer, start: number, size: number): string {
+  if (b[start] === 0) return '';
   const field = b.subarray(start, start + size);
   const nul = field.indexOf(0);
   return field.toString('latin1', 0, nul === -1 ? size : nul);
 }
 
 function ipAt(b: Buffer, at: number): string {
-  return `${b.readUInt8(at)}.${b.readUInt8(at + 1)}.${b.readUInt8(at + 2)}.${b.readUInt8(at + 3)}`;
+  return `${b[at]!}.${b[at + 1]!}.${b[at + 2]!}.${b[at + 3]!}`;
 }
 
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 function formatChaddr(htype: number, bytes: Buffer): string {
-  const hex = bytes.toString('hex');
-  if (htype === 1 && bytes.length === 6) return hex.replace(/(..)(?!$)/g, '$1:');
-  return hex;
+  if (htype === 1 && bytes.length === 6) {
+    return `${HEX_BYTE[bytes[0]!]!}:${HEX_BYTE[bytes[1]!]!}:${HEX_BYTE[bytes[2]!]!}:${HEX_BYTE[bytes[3]!]!}:${HEX_BYTE[bytes[4]!]!}:${HEX_BYTE[bytes[5]!]!}`;
+  }
+  return bytes.toString('hex');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,92 +486,180 @@ export function userClasses(options: DhcpOptions): string[] {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-/** Encodes a message; see the header comment for the option order. Throws RangeError on an invalid message. */
+/**
+ * Encodes a message; see the header comment for the option order. Throws RangeError on an invalid
+ * message. A reply is written once, straight into a scratch buffer (no per-option buffers: a boot
+ * storm encodes thousands of replies a second), and copied out at its final size.
+ */
 export function encodeDhcp(msg: DhcpMessage): Buffer {
-  const chunks: Buffer[] = [];
-  const header = Buffer.alloc(DHCP_HEADER_SIZE);
-  header.writeUInt8(checkInt('op', msg.op, 255), 0);
-  header.writeUInt8(checkInt('htype', msg.htype, 255), 1);
-  header.writeUInt8(checkInt('hlen', msg.hlen, 16), 2);
-  header.writeUInt8(checkInt('hops', msg.hops, 255), 3);
-  header.writeUInt32BE(checkInt('xid', msg.xid, 0xffffffff), 4);
-  header.writeUInt16BE(checkInt('secs', msg.secs, 0xffff), 8);
-  header.writeUInt16BE(checkInt('flags', msg.flags, 0xffff), 10);
-  writeIp(header, 12, 'ciaddr', msg.ciaddr);
-  writeIp(header, 16, 'yiaddr', msg.yiaddr);
-  writeIp(header, 20, 'siaddr', msg.siaddr);
-  writeIp(header, 24, 'giaddr', msg.giaddr);
-  const hw = Buffer.from(msg.chaddr.replace(/[:-]/g, ''), 'hex');
-  if (!/^[0-9a-fA-F:-]*$/.test(msg.chaddr) || hw.length !== msg.hlen || hw.length * 2 !== msg.chaddr.replace(/[:-]/g, '').length) {
-    throw new RangeError(`chaddr '${msg.chaddr}' does not hold hlen=${msg.hlen} bytes`);
-  }
-  hw.copy(header, 28);
-  writeHeaderString(header, SNAME.start, SNAME.size, 'sname', msg.sname);
-  writeHeaderString(header, FILE.start, FILE.size, 'file', msg.file);
-  header.writeUInt32BE(DHCP_MAGIC_COOKIE, 236);
-  chunks.push(header);
+  const w = new OptionWriter();
+  const b = w.buf;
+  b.fill(0, 0, DHCP_HEADER_SIZE);
+  b[0] = checkInt('op', msg.op, 255);
+  b[1] = checkInt('htype', msg.htype, 255);
+  b[2] = checkInt('hlen', msg.hlen, 16);
+  b[3] = checkInt('hops', msg.hops, 255);
+  b.writeUInt32BE(checkInt('xid', msg.xid, 0xffffffff), 4);
+  b.writeUInt16BE(checkInt('secs', msg.secs, 0xffff), 8);
+  b.writeUInt16BE(checkInt('flags', msg.flags, 0xffff), 10);
+  writeIp(b, 12, 'ciaddr', msg.ciaddr);
+  writeIp(b, 16, 'yiaddr', msg.yiaddr);
+  writeIp(b, 20, 'siaddr', msg.siaddr);
+  writeIp(b, 24, 'giaddr', msg.giaddr);
+  writeChaddr(b, 28, msg.chaddr, msg.hlen);
+  writeHeaderString(b, SNAME.start, SNAME.size, 'sname', msg.sname);
+  writeHeaderString(b, FILE.start, FILE.size, 'file', msg.file);
+  b.writeUInt32BE(DHCP_MAGIC_COOKIE, 236);
+  w.pos = DHCP_HEADER_SIZE;
 
-  for (const { code, data } of encodeOptionValues(msg.options)) {
-    // RFC 3396: a value longer than 255 bytes becomes consecutive instances of the same code.
-    // An empty value is one zero-length instance.
-    let at = 0;
-    do {
-      const part = data.subarray(at, at + 255);
-      chunks.push(Buffer.from([code, part.length]), part);
-      at += 255;
-    } while (at < data.length);
-  }
-  chunks.push(Buffer.from([OPT_END]));
-  const body = Buffer.concat(chunks);
-  if (body.length >= DHCP_MIN_PACKET_SIZE) return body;
-  return Buffer.concat([body, Buffer.alloc(DHCP_MIN_PACKET_SIZE - body.length)]);
-}
-
-function encodeOptionValues(o: DhcpOptions): DhcpRawOption[] {
-  const out: DhcpRawOption[] = [];
+  const o = msg.options;
+  const other = sortedOther(o.other);
+  if (o.messageType !== undefined) w.typed(SPEC_BY_CODE.get(OPT_MESSAGE_TYPE)!, o.messageType);
+  if (o.serverId !== undefined) w.typed(SPEC_BY_CODE.get(OPT_SERVER_ID)!, o.serverId);
+  // The typed options (OPTION_SPECS is in code order) merged with the raw ones by code.
+  let k = 0;
   for (const spec of OPTION_SPECS) {
+    if (spec.code === OPT_MESSAGE_TYPE || spec.code === OPT_SERVER_ID || spec.code === OPT_RELAY_AGENT) continue;
     const value = o[spec.key];
     if (value === undefined) continue;
-    out.push({ code: spec.code, data: encodeTyped(spec, value) });
+    for (; k < other.length && other[k]!.code < spec.code; k++) w.raw(other[k]!.code, other[k]!.data);
+    w.typed(spec, value);
   }
-  const seen = new Set<number>();
-  for (const raw of o.other) {
-    checkInt('options.other code', raw.code, 255);
-    if (isTypedDhcpOption(raw.code)) throw new RangeError(`option ${raw.code} must be given by its typed field, not in options.other`);
-    if (seen.has(raw.code)) throw new RangeError(`option ${raw.code} appears twice in options.other`);
-    seen.add(raw.code);
-    out.push({ code: raw.code, data: Buffer.from(raw.data) });
-  }
-  const rank = (code: number): number => (code === OPT_MESSAGE_TYPE ? -2 : code === OPT_SERVER_ID ? -1 : code === OPT_RELAY_AGENT ? 256 : code);
-  return out.sort((x, y) => rank(x.code) - rank(y.code));
+  for (; k < other.length; k++) w.raw(other[k]!.code, other[k]!.data);
+  if (o.relayAgentInfo !== undefined) w.typed(SPEC_BY_CODE.get(OPT_RELAY_AGENT)!, o.relayAgentInfo);
+  w.ensure(1);
+  w.buf[w.pos++] = OPT_END;
+
+  const out = Buffer.alloc(Math.max(w.pos, DHCP_MIN_PACKET_SIZE));
+  w.buf.copy(out, 0, 0, w.pos);
+  return out;
 }
 
-function encodeTyped(spec: OptionSpec, value: unknown): Buffer {
+/** The raw options checked (a byte code, not typed, once each) and in code order. */
+function sortedOther(other: readonly DhcpRawOption[]): readonly DhcpRawOption[] {
+  const seen = new Set<number>();
+  let sorted = true;
+  for (let i = 0; i < other.length; i++) {
+    const code = other[i]!.code;
+    checkInt('options.other code', code, 255);
+    if (isTypedDhcpOption(code)) throw new RangeError(`option ${code} must be given by its typed field, not in options.other`);
+    if (seen.has(code)) throw new RangeError(`option ${code} appears twice in options.other`);
+    seen.add(code);
+    if (i > 0 && other[i - 1]!.code > code) sorted = false;
+  }
+  return sorted ? other : [...other].sort((x, y) => x.code - y.code);
+}
+
+/** Scratch space shared by every encode (encoding is synchronous); grows for very long options. */
+let scratch = Buffer.allocUnsafe(4096);
+let valueScratch = Buffer.allocUnsafe(1024);
+
+/**
+ * Writes options into the scratch buffer. A value is first written to the value scratch, then
+ * emitted as one instance or, past 255 bytes, as consecutive instances of its code (RFC 3396);
+ * an empty value is one zero-length instance.
+ */
+class OptionWriter {
+  pos = 0;
+  /** Length of the value being built in `val`. */
+  len = 0;
+  get buf(): Buffer { return scratch; }
+  get val(): Buffer { return valueScratch; }
+
+  ensure(n: number): void {
+    if (this.pos + n <= scratch.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(scratch.length * 2, this.pos + n));
+    scratch.copy(bigger, 0, 0, this.pos);
+    scratch = bigger;
+  }
+
+  /** Room for n more value bytes; returns where they go. */
+  reserve(n: number): number {
+    if (this.len + n > valueScratch.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(valueScratch.length * 2, this.len + n));
+      valueScratch.copy(bigger, 0, 0, this.len);
+      valueScratch = bigger;
+    }
+    const at = this.len;
+    this.len += n;
+    return at;
+  }
+
+  bytes(data: Uint8Array): void {
+    const at = this.reserve(data.length);
+    valueScratch.set(data, at);
+  }
+
+  emit(code: number): void {
+    const total = this.len;
+    this.ensure(total + 2 * Math.max(1, Math.ceil(total / 255)));
+    let at = 0;
+    do {
+      const n = Math.min(255, total - at);
+      scratch[this.pos++] = code;
+      scratch[this.pos++] = n;
+      valueScratch.copy(scratch, this.pos, at, at + n);
+      this.pos += n;
+      at += 255;
+    } while (at < total);
+    this.len = 0;
+  }
+
+  raw(code: number, data: Uint8Array): void {
+    this.bytes(data);
+    this.emit(code);
+  }
+
+  typed(spec: OptionSpec, value: unknown): void {
+    writeTyped(this, spec, value);
+    this.emit(spec.code);
+  }
+}
+
+function writeTyped(w: OptionWriter, spec: OptionSpec, value: unknown): void {
   const what = `option ${spec.code} (${spec.name})`;
   switch (spec.kind) {
-    case 'ip':
-      return ipBytes(what, value as string);
+    case 'ip': {
+      const at = w.reserve(4);
+      writeIp(w.val, at, what, value as string);
+      return;
+    }
     case 'ips': {
       const ips = value as string[];
       if (ips.length === 0) throw new RangeError(`${what} needs at least one address`);
-      return Buffer.concat(ips.map((ip) => ipBytes(what, ip)));
+      for (const ip of ips) {
+        const at = w.reserve(4);
+        writeIp(w.val, at, what, ip);
+      }
+      return;
     }
     case 'u32': {
-      const b = Buffer.alloc(4);
-      b.writeUInt32BE(checkInt(what, value as number, 0xffffffff));
-      return b;
+      const at = w.reserve(4);
+      w.val.writeUInt32BE(checkInt(what, value as number, 0xffffffff), at);
+      return;
     }
     case 'u16': {
-      const b = Buffer.alloc(2);
-      b.writeUInt16BE(checkInt(what, value as number, 0xffff));
-      return b;
+      const at = w.reserve(2);
+      w.val.writeUInt16BE(checkInt(what, value as number, 0xffff), at);
+      return;
     }
     case 'string':
-      return nonEmpty(what, latin1(what, value as string));
-    case 'bytes':
-      return nonEmpty(what, Buffer.from(value as Buffer), spec.code === 61 ? 2 : 1);
-    case 'bytelist':
-      return nonEmpty(what, Buffer.from((value as number[]).map((n) => checkInt(what, n, 255))));
+      writeLatin1(w, what, value as string, 1);
+      return;
+    case 'bytes': {
+      const data = value as Buffer;
+      const min = spec.code === 61 ? 2 : 1;
+      if (data.length < min) throw new RangeError(`${what} must be at least ${min} byte(s)`);
+      w.bytes(data);
+      return;
+    }
+    case 'bytelist': {
+      const list = value as number[];
+      if (list.length === 0) throw new RangeError(`${what} must be at least 1 byte(s)`);
+      const at = w.reserve(list.length);
+      for (let i = 0; i < list.length; i++) w.val[at + i] = checkInt(what, list[i]!, 255);
+      return;
+    }
     case 'special':
       break;
   }
@@ -571,50 +667,79 @@ function encodeTyped(spec: OptionSpec, value: unknown): Buffer {
     case 53: {
       const code = DHCP_MESSAGE_TYPES[value as DhcpMessageType];
       if (code === undefined) throw new RangeError(`${what}: unknown message type '${String(value)}'`);
-      return Buffer.from([code]);
+      const at = w.reserve(1);
+      w.val[at] = code;
+      return;
     }
     case 77: {
       const uc = value as DhcpUserClass;
-      if (uc.format === 'plain') return nonEmpty(what, latin1(what, uc.value));
+      if (uc.format === 'plain') {
+        writeLatin1(w, what, uc.value, 1);
+        return;
+      }
       if (uc.classes.length === 0) throw new RangeError(`${what} needs at least one class`);
-      return Buffer.concat(uc.classes.map((c) => {
-        const b = latin1(what, c);
-        if (b.length === 0 || b.length > 255) throw new RangeError(`${what}: each class must be 1..255 bytes`);
-        return Buffer.concat([Buffer.from([b.length]), b]);
-      }));
+      for (const c of uc.classes) {
+        const lenAt = w.reserve(1);
+        const n = writeLatin1(w, what, c, 0);
+        if (n === 0 || n > 255) throw new RangeError(`${what}: each class must be 1..255 bytes`);
+        w.val[lenAt] = n;
+      }
+      return;
     }
     case 82: {
       const info = value as DhcpRelayAgentInfo;
-      const subs: DhcpRawOption[] = [];
-      if (info.circuitId) subs.push({ code: 1, data: info.circuitId });
-      if (info.remoteId) subs.push({ code: 2, data: info.remoteId });
+      const sub = (code: number, data: Buffer): void => {
+        if (data.length > 255) throw new RangeError(`${what}: sub-option ${code} is longer than 255 bytes`);
+        const at = w.reserve(2);
+        w.val[at] = code;
+        w.val[at + 1] = data.length;
+        w.bytes(data);
+      };
+      const start = w.len;
+      if (info.circuitId) sub(1, info.circuitId);
+      if (info.remoteId) sub(2, info.remoteId);
       for (const s of info.other) {
         if (s.code === 1 || s.code === 2) throw new RangeError(`${what}: sub-option ${s.code} must be given as circuitId/remoteId`);
-        subs.push({ code: checkInt(`${what} sub-option code`, s.code, 255), data: s.data });
+        sub(checkInt(`${what} sub-option code`, s.code, 255), s.data);
       }
-      if (subs.length === 0) throw new RangeError(`${what} needs at least one sub-option`);
-      return Buffer.concat(subs.map((s) => {
-        if (s.data.length > 255) throw new RangeError(`${what}: sub-option ${s.code} is longer than 255 bytes`);
-        return Buffer.concat([Buffer.from([s.code, s.data.length]), s.data]);
-      }));
+      if (w.len === start) throw new RangeError(`${what} needs at least one sub-option`);
+      return;
     }
     case 93: {
       const arch = value as number[];
       if (arch.length === 0) throw new RangeError(`${what} needs at least one architecture`);
-      const b = Buffer.alloc(arch.length * 2);
-      arch.forEach((a, i) => b.writeUInt16BE(checkInt(what, a, 0xffff), i * 2));
-      return b;
+      for (const a of arch) {
+        const at = w.reserve(2);
+        w.val.writeUInt16BE(checkInt(what, a, 0xffff), at);
+      }
+      return;
     }
     case 94: {
       const ndi = value as DhcpClientNdi;
-      return Buffer.from([checkInt(what, ndi.type, 255), checkInt(what, ndi.major, 255), checkInt(what, ndi.minor, 255)]);
+      const at = w.reserve(3);
+      w.val[at] = checkInt(what, ndi.type, 255);
+      w.val[at + 1] = checkInt(what, ndi.major, 255);
+      w.val[at + 2] = checkInt(what, ndi.minor, 255);
+      return;
     }
     case 97: {
       const uuid = value as DhcpClientUuid;
-      return Buffer.concat([Buffer.from([checkInt(what, uuid.type, 255)]), uuid.id]);
+      const at = w.reserve(1);
+      w.val[at] = checkInt(what, uuid.type, 255);
+      w.bytes(uuid.id);
+      return;
     }
   }
   throw new RangeError(`${what} has no encoder`);
+}
+
+/** Appends s as latin1 to the value being built; returns its byte length. */
+function writeLatin1(w: OptionWriter, what: string, s: string, min: number): number {
+  checkLatin1(what, s);
+  if (s.length < min) throw new RangeError(`${what} must be at least ${min} byte(s)`);
+  const at = w.reserve(s.length);
+  w.val.write(s, at, s.length, 'latin1');
+  return s.length;
 }
 
 function checkInt(what: string, n: number, max: number): number {
@@ -622,24 +747,11 @@ function checkInt(what: string, n: number, max: number): number {
   return n;
 }
 
-function nonEmpty(what: string, b: Buffer, min = 1): Buffer {
-  if (b.length < min) throw new RangeError(`${what} must be at least ${min} byte(s)`);
-  return b;
-}
-
-function latin1(what: string, s: string): Buffer {
-  // eslint-disable-next-line no-control-regex
-  if (!/^[\u0000-\u00ff]*$/.test(s)) throw new RangeError(`${what} holds characters outside latin1`);
-  return Buffer.from(s, 'latin1');
+function checkLatin1(what: string, s: string): void {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) throw new RangeError(`${what} holds characters outside latin1`);
 }
 
 const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
-
-function ipBytes(what: string, ip: string): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  writeIp(b, 0, what, ip);
-  return b;
-}
 
 /** Every reply carries four header addresses and several option addresses: parse in place, no arrays. */
 function writeIp(b: Buffer, at: number, what: string, ip: string): void {
@@ -653,9 +765,33 @@ function writeIp(b: Buffer, at: number, what: string, ip: string): void {
   b[k] = octet;
 }
 
+/** The value of a hex digit's character code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** chaddr as hex digits, ':' or '-' anywhere between them, exactly hlen bytes of them. */
+function writeChaddr(b: Buffer, at: number, chaddr: string, hlen: number): void {
+  let digits = 0;
+  let hi = 0;
+  for (let i = 0; i < chaddr.length; i++) {
+    const c = chaddr.charCodeAt(i);
+    if (c === 58 || c === 45) continue;
+    const v = hexDigit(c);
+    if (v < 0 || digits >= hlen * 2) throw new RangeError(`chaddr '${chaddr}' does not hold hlen=${hlen} bytes`);
+    if (digits % 2 === 0) hi = v;
+    else b[at + (digits >> 1)] = (hi << 4) | v;
+    digits++;
+  }
+  if (digits !== hlen * 2) throw new RangeError(`chaddr '${chaddr}' does not hold hlen=${hlen} bytes`);
+}
+
 function writeHeaderString(b: Buffer, at: number, size: number, what: string, s: string): void {
-  const bytes = latin1(what, s);
-  if (bytes.length > size) throw new RangeError(`${what} is ${bytes.length} bytes, the field holds ${size}`);
-  if (bytes.includes(0)) throw new RangeError(`${what} may not contain NUL`);
-  bytes.copy(b, at);
+  checkLatin1(what, s);
+  if (s.length > size) throw new RangeError(`${what} is ${s.length} bytes, the field holds ${size}`);
+  if (s.includes('\0')) throw new RangeError(`${what} may not contain NUL`);
+  b.write(s, at, s.length, 'latin1');
 }
