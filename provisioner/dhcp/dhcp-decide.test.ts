@@ -116,14 +116,18 @@ describe('decideDhcp: full server', () => {
     assert.equal(reboot(B, '10.0.0.102').reply, undefined);
   });
 
-  it('RENEWING (ciaddr, unicast): ACK extends the lease, reply unicast to ciaddr', () => {
+  it('RENEWING (ciaddr, unicast): ACK extends the lease, reply unicast to ciaddr, no boot event', () => {
     const h = harness();
-    h.send(discover(A)); h.send(requestFor(A, '10.0.0.100'));
+    h.send(discover(A));
+    assert.equal(h.send(requestFor(A, '10.0.0.100')).event?.kind, 'dhcp-ack', 'the first ACK is a boot');
     h.tick(400);
     const d = h.send(clientRequest('REQUEST', A, {}, { ciaddr: '10.0.0.100' }));
     assert.equal(d.reply!.message.options.messageType, 'ACK');
     assert.deepEqual(d.reply!.to, { address: '10.0.0.100', port: 68, ifname: 'eth1' });
     assert.equal(d.leases[0]!.expiresAt, h.now() + 600);
+    assert.equal(d.event, undefined, 'a renewal is not a boot');
+    // INIT-REBOOT (a machine that restarted asks for its address again) is one.
+    assert.equal(h.send(clientRequest('REQUEST', A, { requestedIp: '10.0.0.100' })).event?.kind, 'dhcp-ack');
   });
 
   it('DECLINE quarantines the address: no one gets it until the quarantine ends', () => {

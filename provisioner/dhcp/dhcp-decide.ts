@@ -249,12 +249,19 @@ function request(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, 
   }
   const boot = selectBootChoice(bootRequestOf(req), machine, bootPolicy(deps.config));
   if (boot.kind === 'ignore') return nothing('debug', boot.reason);
+  // RENEWING/REBINDING (ciaddr set, RFC 2131 §4.3.2) of a lease the client holds is not a boot:
+  // the lease is stored, but no boot event is recorded (installed machines renew around the
+  // clock, and would bury the boots in the events).
+  const renewal = req.ciaddr !== ZERO && ours && lease.state === 'bound';
   const bound = deps.leases.set(leaseFor(req, wanted, subnet, 'bound', now + subnet.leaseSeconds, now, machine, lease));
   const reply = baseReply(req, 'ACK', deps.config);
   reply.yiaddr = wanted;
   addNetwork(reply, subnet, subnet.leaseSeconds, machine?.hostname);
   addBoot(reply, req, boot, deps.config);
-  return { reply: { message: reply, to: selectReplyDestination(rx, reply) }, leases: [bound], event: event('dhcp-ack', req, now, machine, `leased ${wanted} for ${subnet.leaseSeconds}s; ${describeBoot(boot)}`, wanted) };
+  return {
+    reply: { message: reply, to: selectReplyDestination(rx, reply) }, leases: [bound],
+    ...(renewal ? {} : { event: event('dhcp-ack', req, now, machine, `leased ${wanted} for ${subnet.leaseSeconds}s; ${describeBoot(boot)}`, wanted) }),
+  };
 }
 
 function decline(rx: Received, machine: MachineInfo | null, deps: DhcpDeps, now: number): DhcpDecision {

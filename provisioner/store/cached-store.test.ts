@@ -8,12 +8,12 @@ import { SqliteStore } from './sqlite-store.ts';
 import { describeStoreContract } from './store-contract.ts';
 import { makeItem } from './store-fixtures.ts';
 
-describeStoreContract('CachedStore over MemoryStore', async () => ({ store: new CachedStore(new MemoryStore()), cleanup: async () => {} }));
+describeStoreContract('CachedStore over MemoryStore', async (limits) => ({ store: new CachedStore(new MemoryStore(limits)), cleanup: async () => {} }));
 
-describeStoreContract('CachedStore over SqliteStore', async () => {
+describeStoreContract('CachedStore over SqliteStore', async (limits) => {
   const dir = mkdtempSync(join(tmpdir(), 'rf-cached-'));
   const opened: CachedStore[] = [];
-  const open = () => { const s = new CachedStore(SqliteStore.open(dir)); opened.push(s); return s; };
+  const open = () => { const s = new CachedStore(SqliteStore.open(dir, limits)); opened.push(s); return s; };
   return {
     store: open(),
     reopen: async () => { opened[0]?.close(); return open(); },

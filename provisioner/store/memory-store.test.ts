@@ -4,7 +4,7 @@ import { MemoryStore } from './memory-store.ts';
 import { describeStoreContract } from './store-contract.ts';
 import { makeItem } from './store-fixtures.ts';
 
-describeStoreContract('MemoryStore', async () => ({ store: new MemoryStore(), cleanup: async () => {} }));
+describeStoreContract('MemoryStore', async (limits) => ({ store: new MemoryStore(limits), cleanup: async () => {} }));
 
 describe('MemoryStore', () => {
   it('uses the injected clock for deletes', () => {

@@ -8,7 +8,7 @@ import { ITEM_TYPES } from '../inventory/types.ts';
 import type { ItemRecord, ItemType, RefField, SystemKey } from '../inventory/types.ts';
 import { checkStorable, compareNames, normalizeKeyValue, selectRefs, selectSystemKeys } from './record-index.ts';
 import type { RefEntry, SystemKeyEntry } from './record-index.ts';
-import type { BootEventQuery, LeaseRecord, Store, UserRecord } from './store.ts';
+import { BOOT_EVENT_LIMIT, bootEventsToDrop, type BootEventQuery, type LeaseRecord, type Store, type StoreLimits, type UserRecord } from './store.ts';
 import type { BootEvent } from '../boot/boot-events.ts';
 import { ipv4ToInt } from '../../lib/ids.ts';
 import { assertSynchronous } from './sync-only.ts';
@@ -34,7 +34,7 @@ interface State {
   tokens: Map<string, string>;
 }
 
-export interface MemoryStoreOptions {
+export interface MemoryStoreOptions extends StoreLimits {
   /** Time used to bump lastModified on deletes. */
   clock?: Clock;
 }
@@ -50,9 +50,11 @@ export class MemoryStore implements Store {
     tokens: new Map(),
   };
   private readonly clock: Clock;
+  private readonly bootEventLimit: number;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.bootEventLimit = options.bootEventLimit ?? BOOT_EVENT_LIMIT;
   }
 
   /** The items of a type; an unknown type reads as empty (as in SqliteStore), checkStorable refuses writes. */
@@ -185,7 +187,10 @@ export class MemoryStore implements Store {
   appendBootEvent(event: BootEvent): void {
     const e: BootEvent = JSON.parse(JSON.stringify(event)) as BootEvent;
     if (e.mac !== undefined) e.mac = e.mac.toLowerCase();
-    this.state.bootEvents.push(e);
+    const events = this.state.bootEvents;
+    events.push(e);
+    const drop = bootEventsToDrop(events.length, this.bootEventLimit);
+    if (drop > 0) events.splice(0, drop);
   }
 
   listBootEvents(q: BootEventQuery): BootEvent[] {

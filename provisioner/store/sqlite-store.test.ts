@@ -24,13 +24,13 @@ function tempDir(): string {
   return fs.mkdtempSync(os.tmpdir() + '/rf-store-');
 }
 
-describeStoreContract('SqliteStore', async () => {
+describeStoreContract('SqliteStore', async (limits) => {
   const dir = tempDir();
-  const opened: Store[] = [SqliteStore.open(dir)];
+  const opened: Store[] = [SqliteStore.open(dir, limits)];
   return {
     store: opened[0]!,
     reopen: async () => {
-      const s = SqliteStore.open(dir);
+      const s = SqliteStore.open(dir, limits);
       opened.push(s);
       return s;
     },

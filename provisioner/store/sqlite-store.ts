@@ -13,7 +13,7 @@ import { checkStorable, normalizeKeyValue, selectRefs, selectSystemKeys } from '
 import { applyMigrations } from './sqlite-migrations.ts';
 import type { RefEntry, SystemKeyEntry } from './record-index.ts';
 import { deepFreeze } from './deep-freeze.ts';
-import type { BootEventQuery, LeaseRecord, Store, UserRecord } from './store.ts';
+import { BOOT_EVENT_LIMIT, bootEventsToDrop, type BootEventQuery, type LeaseRecord, type Store, type StoreLimits, type UserRecord } from './store.ts';
 import type { BootEvent } from '../boot/boot-events.ts';
 import { ipv4ToInt } from '../../lib/ids.ts';
 import { assertSynchronous } from './sync-only.ts';
@@ -56,6 +56,8 @@ export const SQL = {
   putLease: 'INSERT INTO leases (ip_num, data) VALUES (?, ?) ON CONFLICT (ip_num) DO UPDATE SET data = excluded.data',
   deleteLease: 'DELETE FROM leases WHERE ip_num = ?',
   appendBootEvent: 'INSERT INTO boot_events (at, kind, mac, system, ip, detail) VALUES (?, ?, ?, ?, ?, ?)',
+  firstBootEventId: 'SELECT min(id) FROM boot_events',
+  pruneBootEvents: 'DELETE FROM boot_events WHERE id <= ?',
   bootEventsAll: 'SELECT at, kind, mac, system, ip, detail FROM boot_events ORDER BY id DESC LIMIT ?',
   bootEventsBySystem: 'SELECT at, kind, mac, system, ip, detail FROM boot_events WHERE system = ? ORDER BY id DESC LIMIT ?',
   bootEventsByMac: 'SELECT at, kind, mac, system, ip, detail FROM boot_events WHERE mac = ? ORDER BY id DESC LIMIT ?',
@@ -65,7 +67,7 @@ export const SQL = {
   deleteInstallToken: 'DELETE FROM install_tokens WHERE system = ?',
 } as const;
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends StoreLimits {
   /** Time used to bump lastModified on deletes. */
   clock?: Clock;
   /** How long a write waits for another connection's lock before failing (ms). */
@@ -105,7 +107,7 @@ export class SqliteStore implements Store {
       // and bulk puts stay in memory. Allocated as used.
       db.pragma('cache_size = -65536');
       applyMigrations(db, undefined, file);
-      return new SqliteStore(db, file, options.clock ?? systemClock);
+      return new SqliteStore(db, file, options.clock ?? systemClock, options.bootEventLimit ?? BOOT_EVENT_LIMIT);
     } catch (e) {
       db.close();
       if (isRackforgeError(e)) throw e;
@@ -117,10 +119,17 @@ export class SqliteStore implements Store {
     }
   }
 
-  private constructor(private readonly db: Database.Database, readonly file: string, private readonly clock: Clock) {
+  /**
+   * The oldest boot event id that may still be stored. Ids only grow, so the table holds at
+   * most newest id - this + 1 events: no count(*) per append.
+   */
+  private firstBootEventId: number;
+
+  private constructor(private readonly db: Database.Database, readonly file: string, private readonly clock: Clock, private readonly bootEventLimit: number) {
     const stmt: Partial<Statements> = {};
     for (const [k, sql] of Object.entries(SQL) as Array<[keyof typeof SQL, string]>) stmt[k] = db.prepare(sql);
     this.stmt = stmt as Statements;
+    this.firstBootEventId = (this.stmt.firstBootEventId.pluck().get() as number | null) ?? 1;
     for (const k of ['getItem', 'listItems', 'itemsSince', 'listNames', 'findSystems', 'findReferrers', 'listUsers', 'getLastModified', 'getLease', 'listLeases', 'getInstallToken'] as const) {
       this.stmt[k].pluck();
     }
@@ -237,7 +246,14 @@ export class SqliteStore implements Store {
   }
 
   appendBootEvent(e: BootEvent): void {
-    this.stmt.appendBootEvent.run(e.at, e.kind, e.mac?.toLowerCase() ?? null, e.system ?? null, e.ip ?? null, e.detail);
+    const last = Number(this.stmt.appendBootEvent.run(e.at, e.kind, e.mac?.toLowerCase() ?? null, e.system ?? null, e.ip ?? null, e.detail).lastInsertRowid);
+    const drop = bootEventsToDrop(last - this.firstBootEventId + 1, this.bootEventLimit);
+    if (drop > 0) {
+      // Inside the caller's transaction: a rollback undoes the delete too, and the id kept here
+      // is then only too high, which delays the next prune a little; it never loses an event.
+      this.firstBootEventId += drop;
+      this.stmt.pruneBootEvents.run(this.firstBootEventId - 1);
+    }
   }
 
   listBootEvents(q: BootEventQuery): BootEvent[] {

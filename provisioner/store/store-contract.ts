@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { isRackforgeError } from '../../lib/errors.ts';
 import type { ItemRecord, ItemType, RefField, SystemKey } from '../inventory/types.ts';
 import { makeInterface, makeItem, makeSystem } from './store-fixtures.ts';
-import type { LeaseRecord, Store } from './store.ts';
+import { bootEventSlack, type LeaseRecord, type Store, type StoreLimits } from './store.ts';
 
 export function describeStoreContract(
   name: string,
-  make: () => Promise<{ store: Store; reopen?: () => Promise<Store>; cleanup: () => Promise<void> }>,
+  /** A fresh store, with the given limits (see StoreLimits) when asked. */
+  make: (limits?: StoreLimits) => Promise<{ store: Store; reopen?: () => Promise<Store>; cleanup: () => Promise<void> }>,
   /** Whether the implementation persists (then make() must provide reopen); volatile stores don't get the test. */
   opts: { persistent: boolean } = { persistent: false },
 ): void {
@@ -512,6 +513,34 @@ export function describeStoreContract(
         assert.deepEqual(store.listBootEvents({}).map((e) => e.at), [1, 2, 3]);
         assert.deepEqual(store.listBootEvents({ limit: 2 }).map((e) => e.at), [2, 3]);
         assert.deepEqual(store.listBootEvents({ system: 'a' })[0], { at: 1, kind: 'dhcp-offer', mac: '52:54:00:aa:00:01', system: 'a', ip: '10.0.0.5', detail: 'offered 10.0.0.5' });
+      });
+
+      it('keeps the newest events only: the limit, plus at most its slack', async () => {
+        const limited = await make({ bootEventLimit: 20 });
+        try {
+          const s = limited.store;
+          for (let at = 1; at <= 100; at++) {
+            s.appendBootEvent({ at, kind: 'tftp-file', mac: `52:54:00:00:00:${at % 2 ? '01' : '02'}`, detail: `f${at}` });
+            const all = s.listBootEvents({});
+            assert.ok(all.length <= 20 + bootEventSlack(20), `${all.length} events kept after ${at}`);
+            assert.deepEqual(all.map((e) => e.at), Array.from({ length: all.length }, (_, i) => at - all.length + 1 + i), 'the newest, in order');
+          }
+          assert.ok(s.listBootEvents({}).length >= 20);
+          assert.deepEqual(s.listBootEvents({ mac: '52:54:00:00:00:02', limit: 3 }).map((e) => e.at), [96, 98, 100]);
+          // A rolled-back append (and the prune it may have caused) leaves the events as they were.
+          const before = s.listBootEvents({});
+          assert.throws(() => s.transaction(() => {
+            for (let at = 101; at <= 130; at++) s.appendBootEvent({ at, kind: 'tftp-file', detail: `f${at}` });
+            throw new Error('boom');
+          }), /boom/);
+          assert.deepEqual(s.listBootEvents({}), before);
+          for (let at = 131; at <= 200; at++) s.appendBootEvent({ at, kind: 'tftp-file', detail: `f${at}` });
+          const after = s.listBootEvents({});
+          assert.ok(after.length >= 20 && after.length <= 20 + bootEventSlack(20), `${after.length} events kept`);
+          assert.equal(after.at(-1)?.at, 200);
+        } finally {
+          await limited.cleanup();
+        }
       });
     });
 

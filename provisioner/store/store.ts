@@ -33,6 +33,32 @@ export interface LeaseRecord {
   relay?: { giaddr: string; circuitId?: string; remoteId?: string };
 }
 
+/**
+ * How many boot events a store keeps unless told otherwise: the newest. A provisioner records
+ * every boot's DHCP, TFTP and HTTP steps, forever; a million events (a few hundred MB in SQLite)
+ * is thousands of machines' boots, and the table stops growing there.
+ */
+export const BOOT_EVENT_LIMIT = 1_000_000;
+
+/**
+ * Once a store holds more than `limit` + this many events, it drops the oldest down to `limit`:
+ * pruning in steps of a thousand rows keeps each one short (it runs inside a boot storm's commit).
+ */
+export function bootEventSlack(limit: number): number {
+  return Math.min(1000, Math.max(1, Math.ceil(limit / 10)));
+}
+
+/** How many of the oldest events a store holding `count` must drop now (0 until count passes limit + slack). */
+export function bootEventsToDrop(count: number, limit: number): number {
+  return count > limit + bootEventSlack(limit) ? count - limit : 0;
+}
+
+/** Bounds a store keeps to (a test can set them small). */
+export interface StoreLimits {
+  /** How many boot events to keep, the newest (BOOT_EVENT_LIMIT by default). */
+  bootEventLimit?: number;
+}
+
 export interface BootEventQuery {
   system?: string;
   mac?: string;
@@ -86,7 +112,10 @@ export interface Store {
   putLease(lease: LeaseRecord): void;
   deleteLease(ip: string): boolean;
 
-  /** Append a boot event (DHCP, TFTP, HTTP, callback). */
+  /**
+   * Append a boot event (DHCP, TFTP, HTTP, callback). The store keeps the newest events only:
+   * its bootEventLimit (BOOT_EVENT_LIMIT by default), plus at most bootEventSlack() of it.
+   */
   appendBootEvent(event: BootEvent): void;
   /** Events matching every given filter (system or mac, case-insensitive mac), oldest first. */
   listBootEvents(query: BootEventQuery): BootEvent[];
