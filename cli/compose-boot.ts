@@ -15,8 +15,8 @@ import { serveDhcp, type DhcpServer } from '../provisioner/dhcp/dhcp-server.ts';
 import { selectMachine, selectReservation } from '../provisioner/dhcp/inventory-machines.ts';
 import type { InventoryService } from '../provisioner/inventory/inventory-service.ts';
 import type { DatagramPort } from '../provisioner/net/datagram.ts';
-import { openInterfacePort } from '../provisioner/net/interface-port.ts';
-import { openUdpPort, openUdpPortFor } from '../provisioner/net/udp-port.ts';
+import { openInterfacePort, openInterfacePortFor } from '../provisioner/net/interface-port.ts';
+import { openUdpPort } from '../provisioner/net/udp-port.ts';
 import type { Store } from '../provisioner/store/store.ts';
 import { bootTreeSource } from '../provisioner/tftp/boot-tree-source.ts';
 import { serveTftp, type TftpServerHandle, type TransferReport } from '../provisioner/tftp/tftp-server.ts';
@@ -142,7 +142,7 @@ export async function startBootServices(
     opened.push(listener);
     const tftp = serveTftp({
       port: listener,
-      openPort: openUdpPortFor,
+      openPort: openInterfacePortFor,
       source: bootTreeSource({ inventory, tokenFor: (s) => deps.tokens.tokenFor(s) }, tftpRoot ? { root: tftpRoot } : {}),
       log, clock,
       onTransfer: (r: TransferReport) => {

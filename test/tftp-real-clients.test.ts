@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
 import type { DatagramPort, Endpoint, PortOpener } from '../provisioner/net/datagram.ts';
+import { openInterfacePortFor } from '../provisioner/net/interface-port.ts';
 import { openUdpPort } from '../provisioner/net/udp-port.ts';
 import { decodeTftp, encodeTftp, type TftpOption, type TftpPacket } from '../provisioner/protocol/tftp.ts';
 import { serveTftp, type TftpServerHandle, type TransferReport } from '../provisioner/tftp/tftp-server.ts';
@@ -129,8 +130,15 @@ describe('tftp server with real clients on 127.0.0.1', function () {
     };
     const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
     // Record the OACKs the transfer ports send, to check what was negotiated with each client.
-    const openPort: PortOpener = async (local) => {
-      const p = await openUdpPort(local);
+    const record = (data: Buffer, to: Endpoint): void => {
+      if (data[0] === 0 && data[1] === 6) {
+        const pkt = decodeTftp(data);
+        if (pkt.op === 'OACK') oacks.push({ to: { address: to.address, port: to.port }, options: pkt.options });
+      }
+    };
+    // The transfer ports `rackforge serve` uses: the native addon's, connected to the client.
+    const openPort: PortOpener = async (local, peer) => {
+      const p = await openInterfacePortFor(local, peer);
       const recording: DatagramPort = {
         get local() {
           return p.local;
@@ -138,11 +146,12 @@ describe('tftp server with real clients on 127.0.0.1', function () {
         onMessage: (h) => p.onMessage(h),
         close: () => p.close(),
         send(data, to) {
-          if (data[0] === 0 && data[1] === 6) {
-            const pkt = decodeTftp(data);
-            if (pkt.op === 'OACK') oacks.push({ to: { address: to.address, port: to.port }, options: pkt.options });
-          }
+          record(data, to);
           return p.send(data, to);
+        },
+        post(data, to, onError) {
+          record(data, to);
+          p.post(data, to, onError);
         },
       };
       return recording;

@@ -33,12 +33,20 @@ export interface DatagramPort {
   /** Register the single receive handler (replacing any previous one). */
   onMessage(handler: (d: Datagram) => void): void;
   send(data: Buffer, to: SendTarget): Promise<void>;
+  /**
+   * Sends without waiting to hear how it went: no completion callback, no promise. The cheap
+   * path for a stream of datagrams whose losses the protocol recovers from itself (TFTP DATA,
+   * where a callback per block cost a fifth of the server's CPU). A failure, when one is known,
+   * possibly later, goes to `onError`.
+   */
+  post(data: Buffer, to: SendTarget, onError: (err: Error) => void): void;
   close(): void;
 }
 
 /**
- * Opens a port: used by servers that need a fresh port per exchange (TFTP transfers). With a
- * `peer`, ports that can connect the socket to it (the kernel then delivers only that peer's
- * datagrams, and sends take the connected fast path); sends to anyone else may then fail.
+ * Opens a port: used by servers that need a fresh port per exchange (TFTP transfers). `peer`
+ * says whom the exchange is with, so that ports that can tune for it do (the native port polls
+ * briefly for a fast peer's answers). Datagrams from anyone else still arrive, so that the
+ * server can tell them off (TFTP's ERROR 5), and sends to anyone still go.
  */
 export type PortOpener = (local: Endpoint, peer?: Endpoint) => Promise<DatagramPort>;

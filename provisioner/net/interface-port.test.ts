@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { isRackforgeError } from '../../lib/errors.ts';
 import type { Datagram, DatagramPort, Endpoint } from './datagram.ts';
-import { describeOpenError, openInterfacePort } from './interface-port.ts';
+import { describeOpenError, openInterfacePort, openInterfacePortFor } from './interface-port.ts';
 import { loadIfaceUdpAddon, type NativeHandle } from './native-addon.ts';
 
 const REPO_ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
@@ -81,6 +81,91 @@ describe('InterfacePort (native addon) on loopback', function () {
     a.close();
     await assert.rejects(a.send(Buffer.from('x'), b.local), { code: 'EBADF' });
   });
+
+  describe('opened for one peer (TFTP transfer ports)', () => {
+    let peer: Socket;
+    beforeEach(async () => {
+      peer = createSocket('udp4');
+      await new Promise<void>((r) => peer.bind(0, '127.0.0.1', r));
+    });
+    afterEach(() => peer.close());
+    const peerEnd = (): Endpoint => ({ address: '127.0.0.1', port: peer.address().port });
+    const forPeer = async (): Promise<DatagramPort> => {
+      const p = await openInterfacePortFor(LOOPBACK, peerEnd());
+      open.push(p);
+      return p;
+    };
+
+    it('receives from its peer and from anyone else (a stranger must be told ERROR 5), and sends to both', async () => {
+      const p = await forPeer();
+      const stranger = await openPort();
+      const got: Array<[string, number]> = [];
+      p.onMessage((d) => got.push([d.data.toString(), d.from.port]));
+      await stranger.send(Buffer.from('stranger'), p.local);
+      peer.send('peer', p.local.port, '127.0.0.1');
+      for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(got.sort(), [['peer', peerEnd().port], ['stranger', stranger.local.port]].sort());
+      const toStranger = nextDatagram(stranger);
+      p.post(Buffer.from('go away'), stranger.local, (e) => assert.fail(e));
+      assert.equal((await toStranger).data.toString(), 'go away');
+      const toPeer = new Promise<string>((resolve) => peer.once('message', (m) => resolve(m.toString())));
+      await p.send(Buffer.from('one'), peerEnd());
+      assert.equal(await toPeer, 'one');
+    });
+
+    // The port polls briefly for a fast peer's answer instead of going back to epoll: the
+    // exchange must stay exact (every datagram once, in order) whether the peer answers at once
+    // (an echo in another process, so that the polling finds its answers) or only after the
+    // polling gave up, and timers must keep running meanwhile.
+    it('a lock-step exchange with a fast peer in another process delivers every datagram once, in order', async () => {
+      const echo = spawn('python3', ['-c', [
+        'import socket, sys',
+        's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))',
+        'print(s.getsockname()[1], flush=True)',
+        'while True:',
+        '    m, a = s.recvfrom(2048)',
+        '    s.sendto(m, a)',
+      ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        const port = Number(await new Promise<string>((resolve) => echo.stdout.once('data', (b: Buffer) => resolve(b.toString()))));
+        const p = await openInterfacePortFor(LOOPBACK, { address: '127.0.0.1', port });
+        open.push(p);
+        await lockStep(p, { address: '127.0.0.1', port }, 5000);
+      } finally {
+        echo.kill();
+      }
+    });
+
+    it('a lock-step exchange with a slow peer (2 ms per answer) delivers every datagram once, in order', async () => {
+      const p = await forPeer();
+      peer.on('message', (m, r) => setTimeout(() => peer.send(m, r.port, r.address), 2));
+      await lockStep(p, peerEnd(), 100);
+    });
+  });
+
+  /** Sends 0, waits for n, sends n+1, ... up to count-1; checks order and that a 1 ms timer ran. */
+  async function lockStep(p: DatagramPort, to: Endpoint, count: number): Promise<void> {
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    const seen: number[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        p.onMessage((d) => {
+          const n = d.data.readUInt32BE(0);
+          seen.push(n);
+          if (n + 1 === count) return resolve();
+          const next = Buffer.alloc(4);
+          next.writeUInt32BE(n + 1);
+          p.post(next, to, reject);
+        });
+        p.post(Buffer.alloc(4), to, reject);
+      });
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.deepEqual(seen, Array.from({ length: count }, (_, i) => i));
+    assert.ok(ticks > 0, 'a 1 ms interval never ran during the exchange');
+  }
 
   it('a handler that throws is reported and receiving goes on', async () => {
     const errors: Error[] = [];
@@ -184,6 +269,9 @@ describe('iface_udp addon arguments', () => {
       () => a.open({ address: '127.0.0.1', port: 0, device: 'x'.repeat(40) }, noop, noop),
       () => a.open({ address: '127.0.0.1', port: 0, broadcast: 'yes' as never }, noop, noop),
       () => a.open({ address: '127.0.0.1', port: 0 }, 'nope' as never, noop),
+      () => a.open({ address: '127.0.0.1', port: 0, peer: 'x' as never }, noop, noop),
+      () => a.open({ address: '127.0.0.1', port: 0, peer: { address: '127.0.0.1', port: 0 } }, noop, noop),
+      () => a.open({ address: '127.0.0.1', port: 0, peer: { address: 'host', port: 69 } }, noop, noop),
     ];
     for (const call of bad) assert.throws(call, TypeError);
   });

@@ -61,6 +61,9 @@ export class MemoryPort implements DatagramPort {
     if (this.closed) throw new RackforgeError('CONFIG_INVALID', 'send on a closed port');
     this.net.deliver(data, this.local, to);
   }
+  post(data: Buffer, to: SendTarget, onError: (err: Error) => void): void {
+    this.send(data, to).catch(onError);
+  }
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -24,6 +24,12 @@ export interface NativeOpenOptions {
   broadcast?: boolean;
   /** SO_REUSEADDR (default true). */
   reuseAddr?: boolean;
+  /**
+   * The port is for an exchange with this peer (a TFTP transfer's client): no IP_PKTINFO, and
+   * it polls briefly for the peer's answers instead of sleeping (see SPIN_NS in iface_udp.c).
+   * Not connect(2)ed: others' datagrams still arrive, and sends to anyone still go.
+   */
+  peer?: Endpoint;
 }
 
 /**

@@ -16,50 +16,41 @@ export function describeBindError(err: NodeJS.ErrnoException, local: Endpoint): 
   return new RackforgeError('CONFIG_INVALID', `cannot bind UDP ${where}: ${err.message}`);
 }
 
-export async function openUdpPort(local: Endpoint, opts: { broadcast?: boolean; reuseAddr?: boolean; peer?: Endpoint } = {}): Promise<DatagramPort> {
+export async function openUdpPort(local: Endpoint, opts: { broadcast?: boolean; reuseAddr?: boolean } = {}): Promise<DatagramPort> {
   const socket = createSocket({ type: 'udp4', reuseAddr: opts.reuseAddr ?? false });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', (err) => reject(describeBindError(err as NodeJS.ErrnoException, local)));
     socket.bind(local.port, local.address, () => resolve());
   });
   if (opts.broadcast) socket.setBroadcast(true);
-  if (opts.peer) {
-    // A connected socket skips the per-send route lookup: measured here, a lock-step TFTP
-    // transfer runs about twice as fast. The kernel then drops datagrams from anyone else.
-    const peer = opts.peer;
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.connect(peer.port, peer.address, () => { socket.off('error', reject); resolve(); });
-    });
-    return new UdpPort(socket, peer);
-  }
   return new UdpPort(socket);
 }
-
-/** PortOpener for node:dgram; connects each port to its peer when one is given. */
-export const openUdpPortFor = (local: Endpoint, peer?: Endpoint): Promise<DatagramPort> => openUdpPort(local, peer ? { peer } : {});
 
 class UdpPort implements DatagramPort {
   readonly local: Endpoint;
   private handler: (d: Datagram) => void = () => {};
-  constructor(private readonly socket: Socket, private readonly peer?: Endpoint) {
+  /** Where the failure of a post() goes: node reports them as socket 'error' events. */
+  private postError: ((err: Error) => void) | undefined;
+  constructor(private readonly socket: Socket) {
     const a = socket.address();
     this.local = { address: a.address, port: a.port };
     // A send error (ICMP unreachable reported later, ENETUNREACH) must not kill the process.
-    socket.on('error', () => {});
+    socket.on('error', (err) => this.postError?.(err));
     socket.on('message', (data, rinfo) => this.handler({ data, from: { address: rinfo.address, port: rinfo.port } }));
   }
   onMessage(handler: (d: Datagram) => void): void {
     this.handler = handler;
   }
   send(data: Buffer, to: SendTarget): Promise<void> {
-    if (this.peer) {
-      if (to.address !== this.peer.address || to.port !== this.peer.port) {
-        return Promise.reject(new Error(`port is connected to ${this.peer.address}:${this.peer.port}, cannot send to ${to.address}:${to.port}`));
-      }
-      return new Promise((resolve, reject) => this.socket.send(data, (err) => (err ? reject(err) : resolve())));
-    }
     return new Promise((resolve, reject) => this.socket.send(data, to.port, to.address, (err) => (err ? reject(err) : resolve())));
+  }
+  post(data: Buffer, to: SendTarget, onError: (err: Error) => void): void {
+    this.postError = onError;
+    try {
+      this.socket.send(data, to.port, to.address);
+    } catch (e) {
+      onError(e as Error);
+    }
   }
   close(): void {
     try {

@@ -425,7 +425,7 @@ class Transfer {
     if (d.from.port !== this.client.port || d.from.address !== this.client.address) {
       // RFC 1350: a stray packet gets ERROR 5 and must not disturb the transfer.
       this.log.warn('tftp datagram from an unknown transfer ID', { client: fmt(this.client), from: fmt(d.from), bytes: b.length });
-      this.port.send(encodeTftp({ op: 'ERROR', code: TFTP_ERROR_CODES.UNKNOWN_TID, message: 'unknown transfer ID' }), d.from).catch(this.ignoreSendError);
+      this.port.post(encodeTftp({ op: 'ERROR', code: TFTP_ERROR_CODES.UNKNOWN_TID, message: 'unknown transfer ID' }), d.from, this.ignoreSendError);
       return;
     }
     if (b.length === 4 && b[0] === 0 && b[1] === TFTP_OPCODES.ACK) {
@@ -474,7 +474,7 @@ class Transfer {
       switch (a.type) {
         case 'send-oack':
           this.oackPacket ??= encodeTftp({ op: 'OACK', options: [...a.options] });
-          this.port.send(this.oackPacket, this.client).catch(this.ignoreSendError);
+          this.port.post(this.oackPacket, this.client, this.ignoreSendError);
           break;
         case 'send-data':
           if (!this.sendWindow(a.first, a.count)) {
@@ -497,7 +497,7 @@ class Transfer {
             ).catch((err: unknown) => {
               this.busy = false;
               if (this.finished) return;
-              this.port.send(encodeTftp({ op: 'ERROR', code: TFTP_ERROR_CODES.NOT_DEFINED, message: 'read error' }), this.client).catch(this.ignoreSendError);
+              this.port.post(encodeTftp({ op: 'ERROR', code: TFTP_ERROR_CODES.NOT_DEFINED, message: 'read error' }), this.client, this.ignoreSendError);
               this.end('error', err instanceof Error ? err.message : String(err));
             });
             return;
@@ -520,7 +520,7 @@ class Transfer {
   private sendWindow(first: number, count: number): boolean {
     const w = this.window;
     if (w && first >= w.first && first + count <= w.first + w.packets.length) {
-      for (let n = first; n < first + count; n++) this.port.send(w.packets[n - w.first]!, this.client).catch(this.ignoreSendError);
+      for (let n = first; n < first + count; n++) this.port.post(w.packets[n - w.first]!, this.client, this.ignoreSendError);
       return true;
     }
     const { blksize } = this.plan;
@@ -549,7 +549,7 @@ class Transfer {
       at += 4 + v.length;
     }
     this.window = { first, packets };
-    for (const p of packets) this.port.send(p, this.client).catch(this.ignoreSendError);
+    for (const p of packets) this.port.post(p, this.client, this.ignoreSendError);
     // Read the next chunk while this window is on the wire.
     const ahead = Math.min(this.plan.size, (first + count - 1 + this.plan.windowsize) * blksize);
     const last = this.chunks[this.chunks.length - 1];
