@@ -27,6 +27,8 @@ import { InstallTokens } from '../provisioner/boot/install-tokens.ts';
 import { Router } from 'express';
 import { bootRouter } from '../provisioner/http/boot-routes.ts';
 import { loaderRouter } from '../provisioner/http/loader-route.ts';
+import { uiRouter } from '../provisioner/http/ui-route.ts';
+import { authenticateUser } from '../provisioner/auth/authenticate.ts';
 import { checkBootFiles } from '../provisioner/boot/boot-check.ts';
 import { writeTftpTree } from '../provisioner/boot/tftp-export.ts';
 import { seedSampleTemplates } from '../provisioner/templates/sample-templates.ts';
@@ -69,6 +71,8 @@ export interface ProvisionerOptions {
 export interface RunningProvisioner {
   url: string;
   apiUrl: string;
+  /** The web UI (provisioner/http/ui-route.ts). */
+  uiUrl: string;
   xmlrpcUrl?: string;
   httpsUrl?: string;
   /** Set only on the first start without RACKFORGE_ADMIN_PASSWORD: to be shown once. */
@@ -185,7 +189,12 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
     const bootRoutes = Router();
     bootRoutes.use(bootRouter({ inventory, templates, snippets, tokens, events: bootEvents, clock, log }));
     bootRoutes.use(loaderRouter({ events: bootEvents, clock, macOf: (ip) => boot?.macOf(ip) }));
-    const app = createHttpApp({ dispatcher, log, bootRoutes, ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}) });
+    const uiRoutes = uiRouter({
+      inventory, clock, version: packageJson.version,
+      readsNeedAuth: () => settings.auth_required_for_reads === true,
+      authenticate: (user, password) => authenticateUser(store, user, password),
+    });
+    const app = createHttpApp({ dispatcher, log, bootRoutes, uiRoutes, ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}) });
     // The built-in cloud controller's hypervisor registry: installed nodes register here,
     // proving who they are with their install's token (controller/hypervisors/).
     const registryStore = opts.dataDir
@@ -244,7 +253,7 @@ export async function startProvisioner(opts: ProvisionerOptions): Promise<Runnin
       return 0;
     });
     return {
-      url, apiUrl: `${url}/cobbler_api`, ...(xmlrpcUrl ? { xmlrpcUrl } : {}), ...(httpsUrl ? { httpsUrl } : {}),
+      url, apiUrl: `${url}/cobbler_api`, uiUrl: `${url}/ui/`, ...(xmlrpcUrl ? { xmlrpcUrl } : {}), ...(httpsUrl ? { httpsUrl } : {}),
       ...(admin.generatedPassword ? { generatedPassword: admin.generatedPassword } : {}),
       inventory, dispatcher,
       bootEvents: (q) => store.listBootEvents(q),

@@ -283,8 +283,8 @@ export class LabRunner implements LabController {
       runnerPid: process.pid,
       accel: this.accel,
       api: this.apiPort !== undefined
-        ? { url: `http://127.0.0.1:${this.apiPort}`, apiUrl: `http://127.0.0.1:${this.apiPort}/cobbler_api` }
-        : { url: `unix:${this.paths.apiSocket}`, apiUrl: `unix:${this.paths.apiSocket}:/cobbler_api` },
+        ? { url: `http://127.0.0.1:${this.apiPort}`, apiUrl: `http://127.0.0.1:${this.apiPort}/cobbler_api`, uiUrl: `http://127.0.0.1:${this.apiPort}/ui/` }
+        : { url: `unix:${this.paths.apiSocket}`, apiUrl: `unix:${this.paths.apiSocket}:/cobbler_api`, uiUrl: `unix:${this.paths.apiSocket}:/ui/` },
       bootUrl: this.provisioner?.bootUrl ?? '',
       networks: lab.networks.map((n) => {
         const c = this.captures.get(n.name)?.status();

@@ -147,6 +147,7 @@ async function serveUntilSignal(argv: string[], io: CliIo, command: string): Pro
   }
   io.out(`store: ${dataDir ? join(dataDir, 'rackforge.db') : 'in memory'}`);
   io.out(`Cobbler API: ${running.apiUrl}`);
+  io.out(`web UI: ${running.uiUrl}`);
   if (running.httpsUrl) io.out(`Cobbler API (TLS): ${running.httpsUrl}/cobbler_api`);
   if (running.xmlrpcUrl) io.out(`Cobbler API (XML-RPC port): ${running.xmlrpcUrl}/`);
   if (running.bootUrl) io.out(`boot files: ${running.bootUrl}/ (TFTP on ${running.tftpAddress})`);

@@ -85,6 +85,7 @@ export async function runStart(argv: string[], io: CliIo): Promise<number> {
   const pending = names.filter((n) => !outcome.has(n));
   io.out('');
   io.out(`Cobbler API:  ${status.api.apiUrl}  (user cobbler, password in ${join(paths.root, 'admin-password')})`);
+  io.out(`web UI:       ${status.api.uiUrl}`);
   io.out(`controller:   ${status.api.url}/api/v1/hypervisors`);
   for (const n of status.networks) if (n.capture) io.out(`capture:      ${n.capture.file}`);
   for (const n of status.nodes) if (n.console) io.out(`console:      ${n.name}: telnet 127.0.0.1 ${n.console.port}  (serial log ${n.serialLog})`);

@@ -59,6 +59,7 @@ const DEBIAN = {
     ['ansible', 'the real community.general Cobbler module and inventory plugin are tested against the API'],
     ['openssl', 'the HTTPS tests make a throwaway certificate'],
     ['curl', "curl's TFTP client is a real peer for the TFTP codec tests"],
+    ['chromium', "Chromium renders the web UI's pages in the tests"],
   ],
 };
 

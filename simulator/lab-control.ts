@@ -43,7 +43,7 @@ export interface LabStatus {
   ownerPid: number;
   runnerPid: number;
   accel: string;
-  api: { url: string; apiUrl: string };
+  api: { url: string; apiUrl: string; uiUrl: string };
   bootUrl: string;
   networks: Array<{ name: string; group: string; port: number; subnet: string; capture?: HubCaptureStatus }>;
   nodes: LabNodeStatus[];

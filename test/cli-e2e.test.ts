@@ -118,11 +118,13 @@ describe('rackforge CLI end to end (real server and CLI processes)', function ()
   describe('rackforge serve', () => {
     it('with --http-port 0 prints the real port in its listening line, and that port answers /cobbler_api', async () => {
       const lines = (server as ServeProcess).stdout().trimEnd().split('\n');
-      assert.deepEqual(lines.slice(-3), [
+      assert.deepEqual(lines.slice(-4), [
         `store: ${join(dataDir, 'rackforge.db')}`,
         `Cobbler API: ${api}`,
+        `web UI: ${(server as ServeProcess).url}/ui/`,
         `rackforge listening on ${(server as ServeProcess).url}`,
       ]);
+      assert.equal((await fetch(`${(server as ServeProcess).url}/ui/`)).status, 200, 'the printed web UI answers');
       const m = /^http:\/\/127\.0\.0\.1:(\d+)$/.exec((server as ServeProcess).url);
       assert.ok(m, (server as ServeProcess).url);
       assert.notEqual(Number(m[1]), 0);

@@ -53,6 +53,12 @@ describe('lab: labs/quickstart.yaml with QEMU machines', function () {
     assert.equal(out, `['node1', 'node2']\n${MACS[0]}\n`);
     assert.deepEqual(up.nodes.map((n) => [n.name, n.power]), [['node1', 'on'], ['node2', 'on']]);
     for (const n of up.nodes) assert.ok(n.console && await portOpen(n.console.port), `console of ${n.name} reachable on localhost`);
+    // The web UI, on the same localhost port: both machines, each with its MAC.
+    assert.equal(up.api.uiUrl, up.api.apiUrl.replace(/cobbler_api$/, 'ui/'));
+    const ui = await fetch(up.api.uiUrl);
+    assert.equal(ui.status, 200);
+    const page = await ui.text();
+    for (const s of ['node1', 'node2', MACS[0]!, MACS[1]!]) assert.ok(page.includes(s), `web UI shows ${s}`);
   });
 
   it('lab up of a lab that is already up says so and starts nothing', async () => {

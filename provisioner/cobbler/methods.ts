@@ -3,7 +3,7 @@
 // and a handler on the ApiContext. The same table feeds system.listMethods and docs/api.md.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { RackforgeError } from '../../lib/errors.ts';
-import { verifyPassword } from '../auth/password.ts';
+import { authenticateUser } from '../auth/authenticate.ts';
 import { ITEM_TYPES, isItemType, type ItemRecord, type ItemType, type Value } from '../inventory/types.ts';
 import { toWire, redactSecrets } from '../inventory/record.ts';
 import { flatten } from '../inventory/blend.ts';
@@ -184,15 +184,9 @@ async function loginWith(call: Call, user: unknown, password: unknown): Promise<
     if (!secret || Buffer.byteLength(p) !== Buffer.byteLength(secret) || !timingSafeEqual(Buffer.from(p), Buffer.from(secret))) throw fail();
     return call.ctx.sessions.issue(DIRECT_USER);
   }
-  const record = call.ctx.inventory.store.getUser(u);
-  // An unknown user costs the same scrypt as a wrong password, so timing does not tell them apart.
-  const ok = await verifyPassword(p, record?.passwordHash ?? UNKNOWN_USER_HASH);
-  if (!record || !ok) throw fail();
+  if (!(await authenticateUser(call.ctx.inventory.store, u, p))) throw fail();
   return call.ctx.sessions.issue(u);
 }
-
-/** Same parameters as real hashes; matches no password (its hash is all zeros). */
-const UNKNOWN_USER_HASH = `scrypt$16384$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
 
 
 function randomMac(): string {

@@ -8,14 +8,17 @@ export function createHttpApp(opts: {
   dispatcher: Dispatcher; log: Logger; maxBodyBytes?: number;
   /** What booting machines fetch (provisioner/http/boot-routes.ts): /cblr/svc/op/..., /images/..., /grub/... */
   bootRoutes?: Router;
+  /** The web UI under /ui/ (provisioner/http/ui-route.ts). */
+  uiRoutes?: Router;
 }): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(cobblerApiRouter(opts));
   if (opts.bootRoutes) app.use(opts.bootRoutes);
+  if (opts.uiRoutes) app.use(opts.uiRoutes);
   app.get('/', (_req, res) => {
-    res.type('text/plain').send('rackforge provisioner\nCobbler-compatible XML-RPC API: POST /cobbler_api\n');
+    res.type('text/plain').send(`rackforge provisioner\nCobbler-compatible XML-RPC API: POST /cobbler_api\n${opts.uiRoutes ? 'Web UI: /ui/\n' : ''}`);
   });
   return app;
 }
