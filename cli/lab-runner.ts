@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
 import { RackforgeError } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { startProvisioner, type RunningProvisioner } from './compose-provisioner.ts';
@@ -52,6 +53,12 @@ export const RUNNER_OPTIONS: OptionSpec[] = [
 async function sh(cmd: string, args: string[]): Promise<void> {
   const r = await execa(cmd, args, { reject: false, stdin: 'ignore' });
   if (r.exitCode !== 0) throw new RackforgeError('LAB_HOST', `${cmd} ${args.join(' ')}: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
+}
+
+/** Where the KVM probe's answer is kept between labs ($XDG_CACHE_HOME, else ~/.cache). */
+function accelCacheFile(): string {
+  const base = process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
+  return join(base, 'rackforge', 'accel-probe.json');
 }
 
 /** The first unused MAC from 52:54:00:a0:00:00 up (QEMU's prefix), for a node added without one. */
@@ -114,8 +121,14 @@ export class LabRunner implements LabController {
     mkdirSync(paths.root, { recursive: true });
     writeFileSync(paths.definition, JSON.stringify(lab, null, 2));
     await this.setupNetwork();
-    this.accel = this.o.accel === 'auto' ? (await probeKvm()).accel : this.o.accel;
-    log.info(`lab ${lab.name}: machines run under ${this.accel}`);
+    if (this.o.accel === 'auto') {
+      const probed = await probeKvm({ cacheFile: accelCacheFile() });
+      this.accel = probed.accel;
+      log.info(`lab ${lab.name}: machines run under ${this.accel}`, { why: probed.reason });
+    } else {
+      this.accel = this.o.accel;
+      log.info(`lab ${lab.name}: machines run under ${this.accel}`);
+    }
 
     const p = lab.provisioner;
     const tap = tapName(lab.name, p.network);

@@ -84,7 +84,7 @@ function bootText(n: LabNodeStatus): string {
 }
 
 function powerText(n: LabNodeStatus): string {
-  if (n.power === 'crashed' && n.lastExit) return `crashed (${n.lastExit.signal ?? `exit ${n.lastExit.code}`})`;
+  if (n.power === 'crashed' && n.lastExit) return `crashed (${n.lastExit.cause ?? n.lastExit.signal ?? `exit ${n.lastExit.code}`})`;
   return n.power;
 }
 

@@ -12,6 +12,7 @@ import { parseArgs, type OptionSpec } from './args.ts';
 import { CobblerClient } from './api-client.ts';
 import type { CliIo } from './io.ts';
 import { labDown, labUp } from './lab.ts';
+import { callLab, type LabNodeStatus, type LabStatus } from '../simulator/lab-control.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const QUICKSTART = join(ROOT, 'labs', 'quickstart.yaml');
@@ -61,7 +62,7 @@ export async function runStart(argv: string[], io: CliIo): Promise<number> {
   const api = new CobblerClient(status.api.apiUrl);
   const names = status.nodes.map((n) => n.name);
   const shown = new Map<string, number>(names.map((n) => [n, 0]));
-  const outcome = new Map<string, 'registered' | 'failed'>();
+  const outcome = new Map<string, 'registered' | 'failed' | 'crashed'>();
   const deadline = started + timeoutS * 1000;
   while (!stopping && outcome.size < names.length && Date.now() < deadline) {
     for (const name of names) {
@@ -78,10 +79,18 @@ export async function runStart(argv: string[], io: CliIo): Promise<number> {
       const last = stages.at(-1)?.stage;
       if (last === 'registered' || last === 'failed') outcome.set(name, last);
     }
+    // A machine QEMU could not run (or that died) will never register: say so now, not at the timeout.
+    const lab = await callLab<LabStatus>(paths.control, 'GET', '/status').catch(() => undefined);
+    for (const n of lab?.nodes ?? []) {
+      if (n.power !== 'crashed' || outcome.has(n.name)) continue;
+      outcome.set(n.name, 'crashed');
+      io.out(`${since()}  ${n.name.padEnd(8)} ${'crashed'.padEnd(17)} ${crashText(n, status.accel)}`);
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
 
   const failed = names.filter((n) => outcome.get(n) === 'failed');
+  const crashed = names.filter((n) => outcome.get(n) === 'crashed');
   const pending = names.filter((n) => !outcome.has(n));
   io.out('');
   io.out(`Cobbler API:  ${status.api.apiUrl}  (user cobbler, password in ${join(paths.root, 'admin-password')})`);
@@ -91,12 +100,13 @@ export async function runStart(argv: string[], io: CliIo): Promise<number> {
   for (const n of status.nodes) if (n.console) io.out(`console:      ${n.name}: telnet 127.0.0.1 ${n.console.port}  (serial log ${n.serialLog})`);
   await printNodes(status.api.url, paths.root, io);
   if (failed.length > 0) io.out(`failed:       ${failed.join(', ')} (rackforge system status NAME --server ${status.api.apiUrl})`);
+  if (crashed.length > 0) io.out(`crashed:      ${crashed.join(', ')} (rackforge lab status --state-dir ${paths.root})`);
   if (pending.length > 0 && !stopping) io.out(`timed out:    ${pending.join(', ')} after ${timeoutS} s`);
   if (failed.length > 0 || (pending.length > 0 && !stopping)) {
     for (const n of status.networks) if (n.capture) io.out(`why:          rackforge capture explain ${n.capture.file}`);
   }
 
-  const ok = failed.length === 0 && pending.length === 0;
+  const ok = failed.length === 0 && crashed.length === 0 && pending.length === 0;
   if (o['detach'] === true && !stopping) {
     io.out(`the lab stays up: rackforge lab down --state-dir ${paths.root}`);
     return ok ? 0 : 1;
@@ -131,4 +141,10 @@ async function printNodes(baseUrl: string, stateDir: string, io: CliIo): Promise
   } catch (e) {
     io.out(`registered:   (cannot read the controller: ${(e as Error).message})`);
   }
+}
+
+/** "KVM internal error. Suberror: 1 (QEMU log ...; under KVM: try --accel=tcg)". */
+function crashText(n: LabNodeStatus, accel: string): string {
+  const what = n.lastExit?.cause ?? (n.lastExit?.signal ? `killed by ${n.lastExit.signal}` : `exit ${n.lastExit?.code ?? '?'}`);
+  return `${what} (QEMU log ${n.qemuLog}${accel === 'kvm' ? '; under KVM: try --accel=tcg' : ''})`;
 }

@@ -1,15 +1,23 @@
 import assert from 'node:assert/strict';
-import { probeBootSector, runsUnder } from './accel-probe.ts';
+import { probeVerdict, runsUnder } from './accel-probe.ts';
 
 describe('accelerator probe', function () {
-  this.timeout(20_000);
-  it('the probe sector is a bootable sector', () => {
-    const s = probeBootSector();
-    assert.equal(s.length, 512);
-    assert.deepEqual([s[510], s[511]], [0x55, 0xaa]);
+  this.timeout(40_000);
+  const base = { framesBytes: 0, stderr: '', exited: false, timedOut: false };
+  it('a captured frame is success; a KVM error, an early exit or the deadline is failure; otherwise it waits', () => {
+    assert.equal(probeVerdict(base), undefined);
+    assert.equal(probeVerdict({ ...base, framesBytes: 24 }), undefined, 'the pcap header alone is no frame');
+    assert.deepEqual(probeVerdict({ ...base, framesBytes: 90 }), { ok: true, why: '' });
+    const kvm = 'qemu-system-x86_64: warning: host doesn\'t support requested feature: CPUID.01H:ECX.pni [bit 0]\nKVM internal error. Suberror: 1\nextra data[0]: 0x1\n';
+    assert.deepEqual(probeVerdict({ ...base, stderr: kvm }), { ok: false, why: 'KVM internal error. Suberror: 1' });
+    assert.deepEqual(probeVerdict({ ...base, stderr: 'qemu-system-x86_64: warning: hub 0 is not connected to host network\n' }), undefined, 'warnings are not failures');
+    assert.deepEqual(probeVerdict({ ...base, exited: true, stderr: 'qemu-system-x86_64: -accel kvm: Could not access KVM kernel module: Permission denied\n' }),
+      { ok: false, why: 'qemu-system-x86_64: -accel kvm: Could not access KVM kernel module: Permission denied' });
+    assert.equal(probeVerdict({ ...base, exited: true })?.ok, false);
+    assert.match(probeVerdict({ ...base, timedOut: true })!.why, /sent nothing in time/);
   });
-  it('the probe machine prints its byte under TCG (so a silent KVM run really means KVM failed)', async () => {
-    const r = await runsUnder('tcg', 10_000);
+  it('under TCG the probe machine\'s iPXE sends a frame (so a silent KVM run really means KVM failed)', async () => {
+    const r = await runsUnder('tcg', 30_000);
     assert.deepEqual(r, { ok: true, why: '' });
   });
 });

@@ -1,62 +1,120 @@
-// KVM only where it works: /dev/kvm existing is not enough (on some hosts QEMU opens it and
-// then stops with "KVM internal error" at the first instruction). The probe boots a 512-byte
-// boot sector under KVM that writes one byte to the serial port; KVM is used only if the byte
-// arrives. Anything else means TCG.
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+// KVM only where it works: /dev/kvm existing is not enough, and neither is a guest that runs a
+// few real-mode instructions. On nested hosts without unrestricted-guest support, SeaBIOS and a
+// boot sector run under KVM, but iPXE's switches between real and protected mode stop QEMU
+// with "KVM internal error ... emulation failure" seconds later, and the lab's machines then
+// never boot. So the probe runs what the lab runs: SeaBIOS network-booting the e1000's iPXE
+// ROM. KVM is used only when that iPXE sends its first frame (a DHCP or IPv6 request, captured
+// with filter-dump). The probe's NIC sits alone on a QEMU-internal hub: the frame goes nowhere.
+//
+// The answer holds until the host reboots or QEMU changes, so it is kept in a small cache file
+// (keyed by the kernel's boot id and QEMU's version) and a failing host costs its ~10 s once.
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 
 export type Accel = 'tcg' | 'kvm';
 
-/** mov dx,0x3f8; mov al,'K'; out dx,al; hlt; jmp $-1 — then the 0x55AA boot signature. */
-export function probeBootSector(): Buffer {
-  const sector = Buffer.alloc(512);
-  Buffer.from([0xba, 0xf8, 0x03, 0xb0, 0x4b, 0xee, 0xf4, 0xeb, 0xfd]).copy(sector);
-  sector[510] = 0x55;
-  sector[511] = 0xaa;
-  return sector;
+export interface ProbeOutcome { ok: boolean; why: string }
+
+/** pcap global header length: a capture longer than this holds a frame. */
+const PCAP_HEADER_BYTES = 24;
+
+/**
+ * What the probe machine has shown so far: ok once it sent a frame; failed on a KVM error, on
+ * exiting by itself, or at the deadline; undefined while it is still on its way.
+ */
+export function probeVerdict(seen: { framesBytes: number; stderr: string; exited: boolean; timedOut: boolean }): ProbeOutcome | undefined {
+  if (seen.framesBytes > PCAP_HEADER_BYTES) return { ok: true, why: '' };
+  const lines = seen.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const kvmError = lines.find((l) => /error|failure/i.test(l) && !/warning:/.test(l));
+  if (kvmError) return { ok: false, why: kvmError };
+  if (seen.exited) return { ok: false, why: lines.find((l) => !/warning:/.test(l)) ?? 'the probe machine exited before its network boot sent anything' };
+  if (seen.timedOut) return { ok: false, why: 'the probe machine\'s iPXE sent nothing in time' };
+  return undefined;
 }
 
-export async function probeKvm(o: { timeoutMs?: number } = {}): Promise<{ accel: Accel; reason: string }> {
+export async function probeKvm(o: { timeoutMs?: number; cacheFile?: string } = {}): Promise<{ accel: Accel; reason: string }> {
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
     return { accel: 'tcg', reason: '/dev/kvm is missing or not accessible' };
   }
-  const r = await runsUnder('kvm', o.timeoutMs ?? 3000);
-  return r.ok ? { accel: 'kvm', reason: 'a probe machine ran under KVM' } : { accel: 'tcg', reason: `KVM does not work here: ${r.why}` };
+  const key = await hostKey();
+  const cached = o.cacheFile && key ? readCache(o.cacheFile, key) : undefined;
+  if (cached) return { accel: cached.accel, reason: `${cached.reason} (probed ${cached.at})` };
+  const r = await runsUnder('kvm', o.timeoutMs ?? 20_000);
+  const answer = r.ok
+    ? { accel: 'kvm' as const, reason: 'a probe machine network-booted iPXE under KVM' }
+    : { accel: 'tcg' as const, reason: `KVM does not work here: ${r.why}` };
+  if (o.cacheFile && key) writeCache(o.cacheFile, { key, ...answer, at: new Date().toISOString() });
+  return answer;
 }
 
-/** Boots the probe sector with the given accelerator; ok when its byte reaches the serial port. */
-export async function runsUnder(accel: Accel, timeoutMs: number): Promise<{ ok: boolean; why: string }> {
+/** Network-boots the probe machine with the given accelerator; ok when its iPXE sends a frame. */
+export async function runsUnder(accel: Accel, timeoutMs: number): Promise<ProbeOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'rf-accel-probe-'));
   try {
-    const disk = join(dir, 'probe.img');
-    const out = join(dir, 'serial.out');
-    writeFileSync(disk, probeBootSector());
-    // The machine halts after its byte and never exits: watch the serial file, then kill it.
+    const frames = join(dir, 'probe.pcap');
     const proc = execa('qemu-system-x86_64', [
-      '-accel', accel, '-machine', 'pc', '-m', '16', '-nodefaults', '-no-user-config', '-display', 'none',
-      '-drive', `file=${disk},format=raw,if=ide`, '-serial', `file:${out}`, '-nic', 'none',
-    ], { reject: false, stdin: 'ignore' });
-    let ended = false;
-    void proc.then(() => { ended = true; });
+      '-accel', accel, '-machine', 'pc', '-m', '64', '-nodefaults', '-no-user-config', '-display', 'none',
+      '-netdev', 'hubport,id=probe0,hubid=0',
+      '-device', 'e1000,netdev=probe0,bootindex=1',
+      '-object', `filter-dump,id=dump0,netdev=probe0,file=${frames}`,
+      '-boot', 'strict=on',
+    ], { reject: false, stdin: 'ignore', stdout: 'ignore', buffer: false });
+    let stderr = '';
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (d: string) => { if (stderr.length < 16_384) stderr += d; });
+    let exited = false;
+    void proc.then(() => { exited = true; });
     const until = Date.now() + timeoutMs;
-    let seen = false;
-    while (!seen && !ended && Date.now() < until) {
+    let verdict: ProbeOutcome | undefined;
+    while (!verdict) {
       await new Promise((r) => setTimeout(r, 50));
-      try { seen = readFileSync(out, 'latin1').includes('K'); } catch { /* not created yet */ }
+      let framesBytes = 0;
+      try { framesBytes = statSync(frames).size; } catch { /* not created yet */ }
+      verdict = probeVerdict({ framesBytes, stderr, exited, timedOut: Date.now() >= until });
     }
-    const exitedByItself = ended;
     proc.kill('SIGKILL');
-    const r = await proc;
-    if (seen) return { ok: true, why: '' };
-    const lines = String(r.stderr ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
-    return { ok: false, why: lines.find((l) => /error/i.test(l)) ?? (exitedByItself ? lines[0] ?? 'the probe machine exited silently' : 'the probe machine printed nothing in time') };
+    await proc;
+    return verdict;
   } catch (e) {
     return { ok: false, why: (e as Error).message };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface CacheEntry { key: string; accel: Accel; reason: string; at: string }
+
+/** This boot of this host with this QEMU; undefined when either cannot be read (no caching). */
+async function hostKey(): Promise<string | undefined> {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const v = await execa('qemu-system-x86_64', ['--version'], { reject: false, timeout: 10_000 });
+    const version = String(v.stdout ?? '').split('\n')[0]?.trim();
+    return boot && version ? `${boot} ${version}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readCache(file: string, key: string): CacheEntry | undefined {
+  try {
+    const e = JSON.parse(readFileSync(file, 'utf8')) as Partial<CacheEntry>;
+    if (e.key !== key || (e.accel !== 'kvm' && e.accel !== 'tcg') || typeof e.reason !== 'string' || typeof e.at !== 'string') return undefined;
+    return e as CacheEntry;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(file: string, e: CacheEntry): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(e)}\n`);
+    renameSync(tmp, file);
+  } catch { /* a cache that cannot be written only costs the next probe */ }
 }

@@ -37,12 +37,13 @@ const COMMON = (name: string, cpus: number, mib: number, dir: string): string[] 
   '-chardev', `socket,id=serial0,path=${dir}/serial.sock,server=on,wait=off,logfile=${dir}/serial.log,logappend=on`,
   '-serial', 'chardev:serial0',
   '-qmp', `unix:${dir}/qmp.sock,server=on,wait=off`,
+  '-device', 'pvpanic', '-action', 'panic=pause',
 ];
 const BOOT = ['-boot', `strict=on,reboot-timeout=${BOOT_RETRY_MS}`];
 
-/** The -device values of an argv, in order. */
+/** The -device values of an argv for NICs and disks (every node has its pvpanic), in order. */
 function devices(argv: string[]): string[] {
-  return argv.flatMap((a, i) => (argv[i - 1] === '-device' ? [a] : []));
+  return argv.flatMap((a, i) => (argv[i - 1] === '-device' && a !== 'pvpanic' ? [a] : []));
 }
 
 describe('buildNodeArgv', () => {
@@ -291,6 +292,7 @@ describe('the argv in the real qemu-system-x86_64 (paused, in a namespace)', fun
       const block = await qmp.execute<Array<{ device: string; inserted?: { file: string; ro: boolean; drv: string } }>>('query-block');
       assert.deepEqual(block.map((b) => [b.device, b.inserted?.file, b.inserted?.ro, b.inserted?.drv]), [['disk0', p.disks[0], false, 'raw']]);
       assert.deepEqual(await qmp.anonymousDevices(['bootindex', 'mac', 'serial']), [
+        { type: 'pvpanic', bootindex: undefined, mac: undefined, serial: undefined },
         { type: 'e1000', bootindex: 1, mac: '52:54:00:10:00:01', serial: undefined },
         { type: 'virtio-blk-pci', bootindex: 2, mac: undefined, serial: 'disk0' },
       ]);
@@ -314,6 +316,7 @@ describe('the argv in the real qemu-system-x86_64 (paused, in a namespace)', fun
       ]);
       assert.match(await qmp.hmp('info network'), /model=virtio-net-pci,macaddr=52:54:00:20:02:01[^]*mcast=239\.255\.20\.1:10001/);
       assert.deepEqual(await qmp.anonymousDevices(['bootindex', 'romfile']), [
+        { type: 'pvpanic', bootindex: undefined, romfile: undefined },
         { type: 'virtio-net-pci', bootindex: 1, romfile: '' },
         { type: 'virtio-blk-pci', bootindex: 2, romfile: '' },
       ]);

@@ -75,6 +75,8 @@ export function buildNodeArgv(node: LabNode, networks: LabNetwork[], paths: Node
     '-chardev', `socket,id=serial0,path=${optValue(paths.serialSocket)},server=on,wait=off,logfile=${optValue(paths.serialLog)},logappend=on`,
     '-serial', 'chardev:serial0',
     '-qmp', `unix:${optValue(paths.qmpSocket)},server=on,wait=off`,
+    // A guest kernel that panics tells QEMU (pvpanic), which pauses it: the lab reports a crash.
+    '-device', 'pvpanic', '-action', 'panic=pause',
   ];
   if (node.firmware === 'uefi') {
     argv.push(

@@ -3,7 +3,7 @@
 // dies with the lab's runner even on kill -9); off asks QMP to quit; reset and cycle are what
 // a BMC would do. A process that ends without being asked to is a crash, and stays reported
 // as one (exit status and the last lines of its log) until the next power on.
-import { copyFileSync, existsSync, mkdirSync, openSync, closeSync, ftruncateSync, fstatSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, closeSync, ftruncateSync, fstatSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../lib/log.ts';
 import type { LabNetwork, LabNode } from './lab-definition.ts';
@@ -22,6 +22,8 @@ export interface NodeExit {
   reason: 'power-off' | 'guest-shutdown' | 'crash';
   /** Last lines of the QEMU log for a crash. */
   logTail?: string;
+  /** What QEMU said when it stopped the machine itself (e.g. "KVM internal error. Suberror: 1"). */
+  cause?: string;
 }
 
 export interface QemuNodeStatus {
@@ -58,6 +60,9 @@ export class QemuNode {
   private runState: string | undefined;
   private expectingExit: NodeExit['reason'] | undefined;
   private guestShutdown = false;
+  private crashCause: string | undefined;
+  /** Where this run's part of the (appended) QEMU log begins. */
+  private logStart = 0;
   private exited: Promise<void> = Promise.resolve();
   private readonly now: () => Date;
 
@@ -126,6 +131,7 @@ export class QemuNode {
       ...(this.o.node.firmware === 'uefi' ? { ovmfVars: p.ovmfVars } : {}),
     }, this.o.host);
     this.set('starting');
+    this.logStart = fileSize(p.qemuLog);
     this.guestShutdown = false;
     this.expectingExit = undefined;
     this.runState = undefined;
@@ -149,6 +155,7 @@ export class QemuNode {
       qmp.onEvent((e) => {
         if (e.event === 'SHUTDOWN' && e.data?.['guest'] === true) this.guestShutdown = true;
         if (e.event === 'RESET') this.o.log.info(`lab node ${this.name}: reset`, { guest: e.data?.['guest'] ?? null });
+        if (e.event === 'STOP') void this.stoppedByQemu(proc, qmp);
       });
       const st = await qmp.execute<{ status: string }>('query-status');
       this.runState = st.status;
@@ -158,6 +165,22 @@ export class QemuNode {
       await this.exited;
       throw new Error(`${this.name} did not start: ${(e as Error).message}${this.lastExit?.logTail ? ` — ${this.lastExit.logTail}` : ''}`);
     }
+  }
+
+  /**
+   * QEMU pauses a machine it cannot run on (KVM's "emulation failure" is the usual one) and
+   * would leave it paused for ever: that is a crash, so the process is ended and the crash
+   * reported with what QEMU said. A pause someone asked for (QMP stop) is left alone.
+   */
+  private async stoppedByQemu(proc: ResultPromise, qmp: QmpClient): Promise<void> {
+    const st = await qmp.execute<{ status: string }>('query-status').catch(() => undefined);
+    if (!st || this.proc !== proc) return;
+    this.runState = st.status;
+    if (st.status !== 'internal-error' && st.status !== 'guest-panicked') return;
+    this.crashCause = st.status === 'guest-panicked'
+      ? 'the guest panicked (pvpanic)'
+      : qemuErrorLine(this.o.paths.qemuLog, this.logStart) ?? 'QEMU stopped the machine (internal-error)';
+    proc.kill('SIGKILL');
   }
 
   private async stop(reason: NodeExit['reason']): Promise<void> {
@@ -181,15 +204,30 @@ export class QemuNode {
     const reason: NodeExit['reason'] = this.expectingExit ?? (this.guestShutdown && code === 0 ? 'guest-shutdown' : 'crash');
     const exit: NodeExit = { at: this.now().toISOString(), code, signal, reason };
     if (reason === 'crash') exit.logTail = logTail(this.o.paths.qemuLog);
+    if (reason === 'crash' && this.crashCause) exit.cause = this.crashCause;
+    this.crashCause = undefined;
     this.lastExit = exit;
     this.set(reason === 'crash' ? 'crashed' : 'off');
-    if (reason === 'crash') this.o.log.warn(`lab node ${this.name} crashed`, { code, signal, log: exit.logTail ?? '' });
+    if (reason === 'crash') this.o.log.warn(`lab node ${this.name} crashed`, { code, signal, ...(exit.cause ? { cause: exit.cause } : {}), log: exit.logTail ?? '' });
   }
 
   private set(state: PowerState): void {
     this.state = state;
     this.since = this.now().toISOString();
     this.o.onChange?.(this.status());
+  }
+}
+
+function fileSize(path: string): number {
+  try { return statSync(path).size; } catch { return 0; }
+}
+
+/** The last line of this run's QEMU log that reports an error (its register dump follows it). */
+function qemuErrorLine(path: string, from: number): string | undefined {
+  try {
+    return readFileSync(path).subarray(from).toString('utf8').split('\n').map((l) => l.trim()).filter((l) => /error/i.test(l) && !/warning:/.test(l)).at(-1);
+  } catch {
+    return undefined;
   }
 }
 
