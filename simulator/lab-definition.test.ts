@@ -89,7 +89,7 @@ describe('the shipped labs', () => {
   it('labs/quickstart.yaml: one network, the provisioner, two BIOS nodes of the hypervisor profile', () => {
     const lab = readLabFile('labs/quickstart.yaml');
     assert.equal(lab.name, 'quickstart');
-    assert.deepEqual(lab.networks, [{ name: 'provisioning', group: '239.255.10.1', port: 10001, subnet: { address: '10.10.0.0', prefix: 24 }, capture: true }]);
+    assert.deepEqual(lab.networks, [{ name: 'provisioning', group: '239.255.10.1', port: 10001, subnet: { address: '10.10.0.0', prefix: 24 }, capture: true, routerAdvertisements: true }]);
     assert.equal(lab.provisioner.address, '10.10.0.1');
     assert.deepEqual(lab.provisioner.dhcpRange, ['10.10.0.100', '10.10.0.199']);
     assert.deepEqual(lab.provisioner.inventory.distros, [{
@@ -144,6 +144,8 @@ describe('parseLab accepts', () => {
       boot: ['network', 'disk'], power: { control: 'qmp', initial: 'on' }, line: 14,
     }]);
     assert.equal(lab.networks[0]!.capture, true);
+    assert.equal(lab.networks[0]!.routerAdvertisements, true);
+    assert.equal(parseLab(HEAD.replace('    port: 10001', '    port: 10001\n    router_advertisements: false'), FILE).networks[0]!.routerAdvertisements, false);
     assert.deepEqual(lab.provisioner.dns, []);
     assert.equal(lab.file, FILE);
   });
@@ -244,6 +246,7 @@ describe('parseLab refuses, naming file:line:column and the field', () => {
     refuses(`${HEAD}    disks: { size: 1G }\n`, [['16:12', 'nodes[0].disks', /expected a list such as \[\{ size: 4G \}\], found a map/]]);
     refuses(`${HEAD}    rack: 7\n`, [['16:11', 'nodes[0].rack', /expected a string, found the number 7 \(quote it/]]);
     refuses(HEAD.replace('    port: 10001', '    port: "10001"'), [['5:11', 'networks[0].port', /expected a whole number/]]);
+    refuses(HEAD.replace('    port: 10001', '    port: 10001\n    router_advertisements: yes'), [['6:28', 'networks[0].router_advertisements', /expected true or false/]]);
     refuses(`${HEAD}  - just a string\n`, [['16:5', 'nodes[1]', /expected a map \(key: value\), found the string 'just a string'/]]);
     refuses(`${HEAD}    boot: disk\n`, [['16:11', 'nodes[0].boot', /expected a list such as \[network, disk\]/]]);
   });

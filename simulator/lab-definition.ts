@@ -10,6 +10,7 @@
 //       port: 10001                   # 1024-65535
 //       subnet: 10.10.0.0/24          # prefix 8-30, host bits zero, unicast, no overlaps
 //       capture: true                 # default true
+//       router_advertisements: true   # default true: answer IPv6 router solicitations (see lab-router.ts)
 //   provisioner:
 //     network: provisioning
 //     address: 10.10.0.1              # a host address of that subnet
@@ -50,7 +51,11 @@ import { Document, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDo
 import { RackforgeError } from '../lib/errors.ts';
 import { intToIpv4, ipv4ToInt, isIpv4, parseMac } from '../lib/ids.ts';
 
-export interface LabNetwork { name: string; group: string; port: number; subnet: { address: string; prefix: number }; capture: boolean }
+export interface LabNetwork {
+  name: string; group: string; port: number; subnet: { address: string; prefix: number }; capture: boolean;
+  /** Absent or true: the lab answers IPv6 router solicitations on this network (simulator/lab-router.ts). */
+  routerAdvertisements?: boolean;
+}
 export interface LabDisk { name: string; sizeBytes: number }
 export interface LabNic { network: string; mac: string; model: 'e1000' | 'virtio-net-pci' | 'rtl8139' }
 export interface LabNode {
@@ -115,7 +120,7 @@ const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z
 const INVENTORY_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,127}$/;
 
 const TOP_KEYS = ['lab', 'networks', 'provisioner', 'capture', 'nodes', 'synthetic'] as const;
-const NETWORK_KEYS = ['name', 'group', 'port', 'subnet', 'capture'] as const;
+const NETWORK_KEYS = ['name', 'group', 'port', 'subnet', 'capture', 'router_advertisements'] as const;
 const PROVISIONER_KEYS = ['network', 'address', 'dhcp_range', 'gateway', 'domain', 'dns', 'inventory'] as const;
 const INVENTORY_KEYS = ['distros', 'profiles'] as const;
 const CAPTURE_KEYS = ['rotate', 'keep'] as const;
@@ -523,9 +528,11 @@ function readNetworks(r: Reader, node: unknown, field: string): { parsed: Parsed
     }
     const captureNode = optional(r, e, 'capture');
     const capture = captureNode === undefined ? true : readBool(r, captureNode, `${f}.capture`);
-    if (r.problems.length > before || name === undefined || group === undefined || port === undefined || subnet === undefined || capture === undefined) return;
+    const raNode = optional(r, e, 'router_advertisements');
+    const routerAdvertisements = raNode === undefined ? true : readBool(r, raNode, `${f}.router_advertisements`);
+    if (r.problems.length > before || name === undefined || group === undefined || port === undefined || subnet === undefined || capture === undefined || routerAdvertisements === undefined) return;
     parsed.push({
-      net: { name, group: intToIpv4(group), port, subnet: { address: intToIpv4(subnet.first), prefix: subnet.prefix }, capture },
+      net: { name, group: intToIpv4(group), port, subnet: { address: intToIpv4(subnet.first), prefix: subnet.prefix }, capture, routerAdvertisements },
       line, first: subnet.first, last: subnet.last,
     });
   });

@@ -94,6 +94,19 @@ describe('lab: labs/quickstart.yaml with QEMU machines', function () {
     assert.match(text.stdout, /node1\s+on\s+dc1\/r1\s+52:54:00:10:00:01/);
   });
 
+  it('the lab\'s IPv6 router answers each machine\'s router solicitation with "no IPv6" (tshark)', async () => {
+    const file = join(captures, 'quickstart', 'provisioning.pcap');
+    const rows = (await tshark(['-r', file, '-Y', 'icmpv6.type == 133 || icmpv6.type == 134', '-T', 'fields', '-E', 'separator=|',
+      '-e', 'eth.src', '-e', 'eth.dst', '-e', 'icmpv6.type', '-e', 'icmpv6.checksum.status', '-e', 'icmpv6.nd.ra.router_lifetime', '-e', 'ipv6.hlim']))
+      .trim().split('\n').map((l) => l.split('|'));
+    for (const mac of MACS) {
+      assert.ok(rows.some((r) => r[0] === mac && r[2] === '133'), `${mac} solicited a router`);
+      const answers = rows.filter((r) => r[1] === mac && r[2] === '134');
+      assert.ok(answers.length > 0, `${mac} got an advertisement: ${JSON.stringify(rows)}`);
+      for (const a of answers) assert.deepEqual([a[0], a[3], a[4], a[5]], ['02:72:66:00:00:00', '1', '0', '255']);
+    }
+  });
+
   it('the pcap holds each machine\'s DHCP and TFTP exchange, every frame once (tshark)', async () => {
     const file = join(captures, 'quickstart', 'provisioning.pcap');
     assert.ok(existsSync(file));

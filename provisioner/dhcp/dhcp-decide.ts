@@ -110,6 +110,19 @@ function addNetwork(reply: DhcpMessage, subnet: DhcpSubnet, leaseSeconds: number
   o.other = hostnameOption(hostname);
 }
 
+const IPXE_ENCAPSULATED = 175;
+const IPXE_NO_PXEDHCP = 176;
+
+/**
+ * iPXE waits ~3 s for ProxyDHCP offers after an offer that is not itself a PXE one, unless the
+ * offer carries its encapsulated option 175 with no-pxedhcp (176) set. A full server is the
+ * boot server, so it says so to every iPXE (user class iPXE, or option 175 in the request).
+ */
+function addIpxeNoProxyWait(reply: DhcpMessage, req: DhcpMessage): void {
+  if (!userClasses(req.options).includes('iPXE') && !req.options.other.some((o) => o.code === IPXE_ENCAPSULATED)) return;
+  reply.options.other = [...reply.options.other, { code: IPXE_ENCAPSULATED, data: Buffer.from([IPXE_NO_PXEDHCP, 1, 1]) }];
+}
+
 function bootPolicy(cfg: DhcpServerConfig) {
   return { httpBase: cfg.httpBase, unknownMachines: cfg.unknownMachines, enableIpxe: cfg.enableIpxe?.() === true };
 }
@@ -206,6 +219,7 @@ function discover(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null,
   const reply = baseReply(req, 'OFFER', deps.config);
   reply.yiaddr = ip;
   addNetwork(reply, subnet, subnet.leaseSeconds, machine?.hostname);
+  addIpxeNoProxyWait(reply, req);
   addBoot(reply, req, boot, deps.config);
   return { reply: { message: reply, to: selectReplyDestination(rx, reply) }, leases, event: event('dhcp-offer', req, now, machine, `offered ${ip}; ${describeBoot(boot)}`, ip) };
 }
@@ -257,6 +271,7 @@ function request(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, 
   const reply = baseReply(req, 'ACK', deps.config);
   reply.yiaddr = wanted;
   addNetwork(reply, subnet, subnet.leaseSeconds, machine?.hostname);
+  addIpxeNoProxyWait(reply, req);
   addBoot(reply, req, boot, deps.config);
   return {
     reply: { message: reply, to: selectReplyDestination(rx, reply) }, leases: [bound],
@@ -290,6 +305,7 @@ function inform(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, d
   const reply = baseReply(req, 'ACK', deps.config);
   reply.ciaddr = ZERO;
   addNetwork(reply, subnet, undefined, machine?.hostname);
+  addIpxeNoProxyWait(reply, req);
   const boot = selectBootChoice(bootRequestOf(req), machine, bootPolicy(deps.config));
   addBoot(reply, req, boot, deps.config);
   return { reply: { message: reply, to: selectReplyDestination(rx, reply) }, leases: [], event: event('dhcp-inform', req, now, machine, `configuration for ${req.ciaddr}; ${describeBoot(boot)}`, req.ciaddr) };
