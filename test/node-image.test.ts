@@ -98,7 +98,9 @@ ${NETNS_PRELUDE}
 ip tuntap add dev tap0 mode tap
 ip addr add 10.99.0.1/24 dev tap0
 ip link set tap0 up
-rm -f "$T/requests.log" "$T/serial.log"
+# server.out too: a stale "listening" from the last scenario would end the wait below before
+# the new server has even truncated the file.
+rm -f "$T/requests.log" "$T/serial.log" "$T/server.out"
 dnsmasq --no-daemon --port=0 --interface=tap0 --bind-interfaces --dhcp-range=10.99.0.100,10.99.0.150,1h --no-ping \\
   --dhcp-leasefile="$T/dnsmasq.leases" --log-dhcp --log-facility="$T/dnsmasq.log" --pid-file="$T/dnsmasq.pid" &
 "$NODE" --import tsx test/netboot/node-image-server.ts 10.99.0.1 80 "${srv}" "$T/requests.log" ${CREDENTIAL} >"$T/server.out" 2>&1 &
