@@ -110,6 +110,7 @@ export class LabRunner implements LabController {
   private readonly ports: FramePort[] = [];
   private readonly fleets: SyntheticFleet[] = [];
   private accel: Accel = 'tcg';
+  private accelReason = '';
   private apiPort: number | undefined;
   private downing: Promise<void> | undefined;
   private readonly exposer: Exposer;
@@ -130,11 +131,12 @@ export class LabRunner implements LabController {
     if (this.o.accel === 'auto') {
       const probed = await probeKvm({ cacheFile: accelCacheFile() });
       this.accel = probed.accel;
-      log.info(`lab ${lab.name}: machines run under ${this.accel}`, { why: probed.reason });
+      this.accelReason = probed.reason;
     } else {
       this.accel = this.o.accel;
-      log.info(`lab ${lab.name}: machines run under ${this.accel}`);
+      this.accelReason = `asked for with --accel ${this.o.accel}`;
     }
+    log.info(`lab ${lab.name}: machines run under ${this.accel}`, { why: this.accelReason });
 
     const p = lab.provisioner;
     const tap = tapName(lab.name, p.network);
@@ -310,6 +312,7 @@ export class LabRunner implements LabController {
       ownerPid: this.o.ownerPid,
       runnerPid: process.pid,
       accel: this.accel,
+      accelReason: this.accelReason,
       api: this.apiPort !== undefined
         ? { url: `http://127.0.0.1:${this.apiPort}`, apiUrl: `http://127.0.0.1:${this.apiPort}/cobbler_api`, uiUrl: `http://127.0.0.1:${this.apiPort}/ui/` }
         : { url: `unix:${this.paths.apiSocket}`, apiUrl: `unix:${this.paths.apiSocket}:/cobbler_api`, uiUrl: `unix:${this.paths.apiSocket}:/ui/` },

@@ -89,7 +89,7 @@ function powerText(n: LabNodeStatus): string {
 }
 
 function printStatus(s: LabStatus, io: CliIo): void {
-  io.out(`lab ${s.lab} (${s.file}), machines under ${s.accel}, owner pid ${s.ownerPid}`);
+  io.out(`lab ${s.lab} (${s.file}), machines under ${s.accel} (${s.accelReason}), owner pid ${s.ownerPid}`);
   io.out(`API: ${s.api.apiUrl}   web UI: ${s.api.uiUrl}   boot server inside the lab: ${s.bootUrl}`);
   for (const n of s.networks) io.out(`network ${n.name} ${n.subnet} hub ${n.group}:${n.port}${n.capture ? `  capture ${n.capture.file} (${n.capture.frames} frames)` : ''}`);
   if (s.nodes.length > 0) {
@@ -172,7 +172,7 @@ async function up(pos: string[], o: Record<string, OptionValue>, io: CliIo): Pro
   }, io);
   const s = result;
   if (o['json'] === true) { io.out(JSON.stringify(s, null, 2)); return 0; }
-  io.out(`lab ${s.lab} is up (machines under ${s.accel}; owner pid ${s.ownerPid})`);
+  io.out(`lab ${s.lab} is up (machines under ${s.accel}: ${s.accelReason}; owner pid ${s.ownerPid})`);
   io.out(`  Cobbler API: ${s.api.apiUrl}  (user cobbler, password in ${join(paths.root, 'admin-password')})`);
   io.out(`  web UI:      ${s.api.uiUrl}`);
   io.out(`  HTTP:        ${s.api.url}/  (API and boot files as the machines see them)`);

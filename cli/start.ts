@@ -52,7 +52,7 @@ export async function runStart(argv: string[], io: CliIo): Promise<number> {
     ...(typeof o['accel'] === 'string' ? { accel: o['accel'] } : {}),
   }, io);
   const since = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s`;
-  io.out(`${since()}  lab ${status.lab} up: machines under ${status.accel}; API ${status.api.apiUrl}`);
+  io.out(`${since()}  lab ${status.lab} up: machines under ${status.accel} (${status.accelReason}); API ${status.api.apiUrl}`);
 
   let stopping = false;
   const stop = () => { stopping = true; };

@@ -43,6 +43,8 @@ export interface LabStatus {
   ownerPid: number;
   runnerPid: number;
   accel: string;
+  /** Why that accelerator: the KVM probe's answer, or "asked for with --accel". */
+  accelReason: string;
   api: { url: string; apiUrl: string; uiUrl: string };
   bootUrl: string;
   networks: Array<{ name: string; group: string; port: number; subnet: string; capture?: HubCaptureStatus }>;

@@ -52,6 +52,8 @@ describe('lab: labs/quickstart.yaml with QEMU machines', function () {
     const out = await python('import sys, xmlrpc.client; s = xmlrpc.client.ServerProxy(sys.argv[1]); print(sorted(x["name"] for x in s.get_systems())); print(s.get_system("node1")["interfaces"]["eth0"]["mac_address"])', up.api.apiUrl);
     assert.equal(out, `['node1', 'node2']\n${MACS[0]}\n`);
     assert.deepEqual(up.nodes.map((n) => [n.name, n.power]), [['node1', 'on'], ['node2', 'on']]);
+    // --accel auto: the probe says why, whichever way it went.
+    assert.match(up.accelReason, up.accel === 'kvm' ? /^a probe machine network-booted iPXE under KVM/ : /^(\/dev\/kvm is missing|KVM does not work here: )/);
     for (const n of up.nodes) assert.ok(n.console && await portOpen(n.console.port), `console of ${n.name} reachable on localhost`);
     // The web UI, on the same localhost port: both machines, each with its MAC.
     assert.equal(up.api.uiUrl, up.api.apiUrl.replace(/cobbler_api$/, 'ui/'));

@@ -58,6 +58,7 @@ describe('lab: synthetic PXE machines', function () {
     const r = await lab(['up', labFile(dir, 'storm', COUNT), `--state-dir=${state}`, `--captures=${captures}`, '--accel=tcg']);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, new RegExp(`synthetic machines: ${COUNT} booting`));
+    assert.match(r.stdout, /machines under tcg: asked for with --accel tcg/);
     const s = await waitForLab(state, (st) => (st.synthetic.stages['done'] ?? 0) + (st.synthetic.stages['failed'] ?? 0) === COUNT, 300_000);
     assert.deepEqual(s.synthetic.failed, [], 'no machine failed');
     assert.equal(s.synthetic.stages['done'], COUNT);
