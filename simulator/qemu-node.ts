@@ -49,6 +49,8 @@ export interface QemuNodeOptions {
 }
 
 const QMP_WAIT_MS = 15_000;
+/** Run states in which QEMU paused the machine by itself and will not resume it. */
+const QEMU_STOPPED = new Set(['internal-error', 'guest-panicked']);
 const QUIT_WAIT_MS = 5_000;
 
 export class QemuNode {
@@ -135,7 +137,7 @@ export class QemuNode {
     this.guestShutdown = false;
     this.expectingExit = undefined;
     this.runState = undefined;
-    const proc = execa('setpriv', ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...argv], {
+    const proc = execa('setpriv', ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...argv, '-S'], {
       stdin: 'ignore',
       stdout: { file: p.qemuLog, append: true },
       stderr: { file: p.qemuLog, append: true },
@@ -157,6 +159,9 @@ export class QemuNode {
         if (e.event === 'RESET') this.o.log.info(`lab node ${this.name}: reset`, { guest: e.data?.['guest'] ?? null });
         if (e.event === 'STOP') void this.stoppedByQemu(proc, qmp);
       });
+      // QEMU starts paused (-S): the guest runs only now that STOP events reach us, so a
+      // guest that panics at once is seen like any other.
+      await qmp.execute('cont');
       const st = await qmp.execute<{ status: string }>('query-status');
       this.runState = st.status;
       this.set('on');
@@ -176,7 +181,7 @@ export class QemuNode {
     const st = await qmp.execute<{ status: string }>('query-status').catch(() => undefined);
     if (!st || this.proc !== proc) return;
     this.runState = st.status;
-    if (st.status !== 'internal-error' && st.status !== 'guest-panicked') return;
+    if (!QEMU_STOPPED.has(st.status)) return;
     this.crashCause = st.status === 'guest-panicked'
       ? 'the guest panicked (pvpanic)'
       : qemuErrorLine(this.o.paths.qemuLog, this.logStart) ?? 'QEMU stopped the machine (internal-error)';
