@@ -213,16 +213,17 @@ describe('decideDhcp: full server', () => {
     assert.equal(o.options.bootfileName, undefined);
   });
 
-  it('iPXE (user class or option 175) is told not to wait for ProxyDHCP (175.176 = 1), netboot or not; other clients are not', () => {
+  it('iPXE (user class iPXE, either form) is told not to wait for ProxyDHCP (175.176 = 1), netboot or not; other clients are not', () => {
     const h = harness({ machines: { [A]: { system: 'node1', netboot: false, bootLoaders: [] } } });
     const noWait = { code: 175, data: Buffer.from([176, 1, 1]) };
-    const ipxe175 = { code: 175, data: Buffer.from([19, 1, 1, 36, 1, 1]) }; // iPXE's feature list: HTTP, ...
-    const byUserClass = h.send(discover(A, { clientArch: [0], userClass: { format: 'plain', value: 'iPXE' } })).reply!.message;
-    assert.deepEqual(byUserClass.options.other.filter((o) => o.code === 175), [noWait]);
-    const offered = h.send(discover(B, { clientArch: [0], userClass: { format: 'rfc3004', classes: ['iPXE'] } })).reply!.message;
+    const byPlain = h.send(discover(A, { clientArch: [0], userClass: { format: 'plain', value: 'iPXE' } })).reply!.message;
+    assert.deepEqual(byPlain.options.other.filter((o) => o.code === 175), [noWait]);
+    assert.equal(byPlain.options.bootfileName, undefined, 'netboot off: still no boot file');
+    const ipxe = { clientArch: [0], userClass: { format: 'rfc3004' as const, classes: ['iPXE'] } };
+    const offered = h.send(discover(B, ipxe)).reply!.message;
     assert.deepEqual(offered.options.other.filter((o) => o.code === 175), [noWait]);
     assert.equal(offered.options.bootfileName, 'pxelinux.0', 'the hint does not change the boot choice');
-    const acked = h.send(requestFor(B, offered.yiaddr, { clientArch: [0], other: [ipxe175] })).reply!.message;
+    const acked = h.send(requestFor(B, offered.yiaddr, ipxe)).reply!.message;
     assert.equal(acked.options.messageType, 'ACK');
     assert.deepEqual(acked.options.other.filter((o) => o.code === 175), [noWait]);
     const plain = h.send(discover(C, { clientArch: [0], vendorClass: 'PXEClient:Arch:00000:UNDI:002001' })).reply!.message;

@@ -7,7 +7,7 @@ import type { BootEvent, BootEventKind } from '../boot/boot-events.ts';
 import type { SendTarget } from '../net/datagram.ts';
 import { BOOTREPLY, type DhcpMessage, type DhcpMessageType, type DhcpOptions, userClasses } from '../protocol/dhcp.ts';
 import type { LeaseRecord } from '../store/store.ts';
-import { selectBootChoice, type BootChoice, type MachineBoot } from './boot-choice.ts';
+import { isIpxe, selectBootChoice, type BootChoice, type BootRequest, type MachineBoot } from './boot-choice.ts';
 import { subnetContains, subnetMask, type DhcpServerConfig, type DhcpSubnet } from './dhcp-config.ts';
 import { inPool, isActive, type LeaseTable } from './lease-table.ts';
 import { PXE_PROXY_PORT, selectReplyDestination, type Received } from './reply-destination.ts';
@@ -116,10 +116,10 @@ const IPXE_NO_PXEDHCP = 176;
 /**
  * iPXE waits ~3 s for ProxyDHCP offers after an offer that is not itself a PXE one, unless the
  * offer carries its encapsulated option 175 with no-pxedhcp (176) set. A full server is the
- * boot server, so it says so to every iPXE (user class iPXE, or option 175 in the request).
+ * boot server, so it says so to every iPXE.
  */
-function addIpxeNoProxyWait(reply: DhcpMessage, req: DhcpMessage): void {
-  if (!userClasses(req.options).includes('iPXE') && !req.options.other.some((o) => o.code === IPXE_ENCAPSULATED)) return;
+function addIpxeNoProxyWait(reply: DhcpMessage, bootRequest: BootRequest): void {
+  if (!isIpxe(bootRequest)) return;
   reply.options.other = [...reply.options.other, { code: IPXE_ENCAPSULATED, data: Buffer.from([IPXE_NO_PXEDHCP, 1, 1]) }];
 }
 
@@ -204,7 +204,8 @@ export function decideDhcp(rx: Received, deps: DhcpDeps, now: number): DhcpDecis
 
 function discover(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, deps: DhcpDeps, now: number): DhcpDecision {
   const req = rx.request;
-  const boot = selectBootChoice(bootRequestOf(req), machine, bootPolicy(deps.config));
+  const bootRequest = bootRequestOf(req);
+  const boot = selectBootChoice(bootRequest, machine, bootPolicy(deps.config));
   if (boot.kind === 'ignore') return nothing('debug', boot.reason);
   const ip = chooseAddress(req, subnet, machine, deps, now);
   if (!ip) return nothing('warn', `no free address in ${subnet.cidr} for ${req.chaddr}: the pool is exhausted`);
@@ -219,7 +220,7 @@ function discover(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null,
   const reply = baseReply(req, 'OFFER', deps.config);
   reply.yiaddr = ip;
   addNetwork(reply, subnet, subnet.leaseSeconds, machine?.hostname);
-  addIpxeNoProxyWait(reply, req);
+  addIpxeNoProxyWait(reply, bootRequest);
   addBoot(reply, req, boot, deps.config);
   return { reply: { message: reply, to: selectReplyDestination(rx, reply) }, leases, event: event('dhcp-offer', req, now, machine, `offered ${ip}; ${describeBoot(boot)}`, ip) };
 }
@@ -261,7 +262,8 @@ function request(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, 
       return nak(rx, deps, now, machine, `${wanted} was not offered to ${req.chaddr}`);
     }
   }
-  const boot = selectBootChoice(bootRequestOf(req), machine, bootPolicy(deps.config));
+  const bootRequest = bootRequestOf(req);
+  const boot = selectBootChoice(bootRequest, machine, bootPolicy(deps.config));
   if (boot.kind === 'ignore') return nothing('debug', boot.reason);
   // RENEWING/REBINDING (ciaddr set, RFC 2131 §4.3.2) of a lease the client holds is not a boot:
   // the lease is stored, but no boot event is recorded (installed machines renew around the
@@ -271,7 +273,7 @@ function request(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, 
   const reply = baseReply(req, 'ACK', deps.config);
   reply.yiaddr = wanted;
   addNetwork(reply, subnet, subnet.leaseSeconds, machine?.hostname);
-  addIpxeNoProxyWait(reply, req);
+  addIpxeNoProxyWait(reply, bootRequest);
   addBoot(reply, req, boot, deps.config);
   return {
     reply: { message: reply, to: selectReplyDestination(rx, reply) }, leases: [bound],
@@ -305,8 +307,9 @@ function inform(rx: Received, subnet: DhcpSubnet, machine: MachineInfo | null, d
   const reply = baseReply(req, 'ACK', deps.config);
   reply.ciaddr = ZERO;
   addNetwork(reply, subnet, undefined, machine?.hostname);
-  addIpxeNoProxyWait(reply, req);
-  const boot = selectBootChoice(bootRequestOf(req), machine, bootPolicy(deps.config));
+  const bootRequest = bootRequestOf(req);
+  addIpxeNoProxyWait(reply, bootRequest);
+  const boot = selectBootChoice(bootRequest, machine, bootPolicy(deps.config));
   addBoot(reply, req, boot, deps.config);
   return { reply: { message: reply, to: selectReplyDestination(rx, reply) }, leases: [], event: event('dhcp-inform', req, now, machine, `configuration for ${req.ciaddr}; ${describeBoot(boot)}`, req.ciaddr) };
 }
