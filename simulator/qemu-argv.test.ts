@@ -37,7 +37,7 @@ const COMMON = (name: string, cpus: number, mib: number, dir: string): string[] 
   '-chardev', `socket,id=serial0,path=${dir}/serial.sock,server=on,wait=off,logfile=${dir}/serial.log,logappend=on`,
   '-serial', 'chardev:serial0',
   '-qmp', `unix:${dir}/qmp.sock,server=on,wait=off`,
-  '-device', 'pvpanic', '-action', 'panic=pause',
+  '-device', 'pvpanic', '-action', 'panic=pause', '-S',
 ];
 const BOOT = ['-boot', `strict=on,reboot-timeout=${BOOT_RETRY_MS}`];
 
@@ -170,7 +170,7 @@ describe('buildBridgeArgv and tapName', () => {
 });
 
 // ---------------------------------------------------------------------------------------
-// The argv against the real qemu-system-x86_64, paused (-S), in a user + network namespace of
+// The argv against the real qemu-system-x86_64, paused (the argv has -S), in a user + network namespace of
 // its own whose only route is multicast on lo: nothing can leave the machine.
 
 class TestQmp {
@@ -281,7 +281,7 @@ describe('the argv in the real qemu-system-x86_64 (paused, in a namespace)', fun
     // Raw sparse files, as the runner makes them: no qemu-img.
     await writeFile(p.disks[0]!, '');
     await truncate(p.disks[0]!, n.disks[0]!.sizeBytes);
-    await withQemu(dir, '', [...buildNodeArgv(n, lab.networks, p, HOST), '-S'], p.qmpSocket, async (qmp) => {
+    await withQemu(dir, '', buildNodeArgv(n, lab.networks, p, HOST), p.qmpSocket, async (qmp) => {
       assert.deepEqual(await qmp.execute('query-status'), { status: 'prelaunch', singlestep: false, running: false });
       assert.deepEqual(await qmp.execute('query-name'), { name: 'node1' });
       assert.equal((await qmp.execute<unknown[]>('query-cpus-fast')).length, 1);
@@ -306,7 +306,7 @@ describe('the argv in the real qemu-system-x86_64 (paused, in a namespace)', fun
     await copyFile('/usr/share/OVMF/OVMF_VARS.fd', vars);
     const p = paths(dir, n.disks.map((d) => d.name), vars);
     for (const [i, d] of n.disks.entries()) { await writeFile(p.disks[i]!, ''); await truncate(p.disks[i]!, d.sizeBytes); }
-    await withQemu(dir, '', [...buildNodeArgv(n, lab.networks, p, HOST), '-S'], p.qmpSocket, async (qmp) => {
+    await withQemu(dir, '', buildNodeArgv(n, lab.networks, p, HOST), p.qmpSocket, async (qmp) => {
       assert.equal((await qmp.execute<{ status: string }>('query-status')).status, 'prelaunch');
       assert.deepEqual(await qmp.execute('query-name'), { name: n.name });
       assert.equal((await qmp.execute<{ 'base-memory': number }>('query-memory-size-summary'))['base-memory'], n.memoryMiB * 2 ** 20);

@@ -77,6 +77,9 @@ export function buildNodeArgv(node: LabNode, networks: LabNetwork[], paths: Node
     '-qmp', `unix:${optValue(paths.qmpSocket)},server=on,wait=off`,
     // A guest kernel that panics tells QEMU (pvpanic), which pauses it: the lab reports a crash.
     '-device', 'pvpanic', '-action', 'panic=pause',
+    // Started paused: the runner continues it over QMP once it listens for STOP events, so a
+    // guest that stops at once (a panic, a KVM error) is seen like any other (qemu-node.ts).
+    '-S',
   ];
   if (node.firmware === 'uefi') {
     argv.push(

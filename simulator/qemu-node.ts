@@ -137,7 +137,7 @@ export class QemuNode {
     this.guestShutdown = false;
     this.expectingExit = undefined;
     this.runState = undefined;
-    const proc = execa('setpriv', ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...argv, '-S'], {
+    const proc = execa('setpriv', ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...argv], {
       stdin: 'ignore',
       stdout: { file: p.qemuLog, append: true },
       stderr: { file: p.qemuLog, append: true },
@@ -159,8 +159,7 @@ export class QemuNode {
         if (e.event === 'RESET') this.o.log.info(`lab node ${this.name}: reset`, { guest: e.data?.['guest'] ?? null });
         if (e.event === 'STOP') void this.stoppedByQemu(proc, qmp);
       });
-      // QEMU starts paused (-S): the guest runs only now that STOP events reach us, so a
-      // guest that panics at once is seen like any other.
+      // The argv starts it paused (-S): the guest runs only now that STOP events reach us.
       await qmp.execute('cont');
       const st = await qmp.execute<{ status: string }>('query-status');
       this.runState = st.status;
