@@ -18,7 +18,7 @@ import { parseArgs, type OptionSpec } from './args.ts';
 import type { CliIo } from './io.ts';
 import { probeKvm, type Accel } from '../simulator/accel-probe.ts';
 import { startHubCapture, type HubCapture } from '../simulator/hub-capture.ts';
-import { startLabRouter } from '../simulator/lab-router.ts';
+import { labRouterMac, startLabRouter } from '../simulator/lab-router.ts';
 import { openHubPort, type FramePort } from '../simulator/hub-port.ts';
 import { serveLabControl, type LabController, type LabNodeStatus, type LabStatus, type BootProgress } from '../simulator/lab-control.ts';
 import { readLabFile, parseNodeDefinition, syntheticNodes, type LabDefinition, type LabNode } from '../simulator/lab-definition.ts';
@@ -54,11 +54,6 @@ export const RUNNER_OPTIONS: OptionSpec[] = [
 async function sh(cmd: string, args: string[]): Promise<void> {
   const r = await execa(cmd, args, { reject: false, stdin: 'ignore' });
   if (r.exitCode !== 0) throw new RackforgeError('LAB_HOST', `${cmd} ${args.join(' ')}: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
-}
-
-/** 02:72:66 ("rf", locally administered) then the network's index. */
-function routerMac(index: number): string {
-  return `02:72:66:00:${((index >> 8) & 0xff).toString(16).padStart(2, '0')}:${(index & 0xff).toString(16).padStart(2, '0')}`;
 }
 
 /** Where the KVM probe's answer is kept between labs ($XDG_CACHE_HOME, else ~/.cache). */
@@ -182,7 +177,7 @@ export class LabRunner implements LabController {
       if (net.routerAdvertisements === false) continue;
       const port = await openHubPort({ group: net.group, port: net.port });
       this.ports.push(port);
-      startLabRouter({ port, mac: routerMac(i), network: net.name, log });
+      startLabRouter({ port, mac: labRouterMac(i), network: net.name, log });
     }
 
     this.apiPort = await this.exposer.expose('api', paths.apiSocket, this.o.apiPort);

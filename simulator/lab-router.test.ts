@@ -5,7 +5,7 @@ import { ETHERTYPE, decodeEthernet, encodeEthernet } from '../provisioner/protoc
 import { ICMPV6_TYPE, decodeIcmpv6, decodeRouterAdvertisement } from '../provisioner/protocol/icmpv6.ts';
 import { finishChecksum, sumWords } from '../provisioner/protocol/ipv4.ts';
 import { decodeIpv6, encodeIpv6, ipv6PseudoHeaderSum } from '../provisioner/protocol/ipv6.ts';
-import { answerRouterSolicitation, linkLocalOf } from './lab-router.ts';
+import { answerRouterSolicitation, labRouterMac, linkLocalOf } from './lab-router.ts';
 
 const ROUTER_MAC = '02:72:66:00:00:01';
 
@@ -24,6 +24,7 @@ describe('lab router: answering router solicitations', () => {
     assert.equal(linkLocalOf(ROUTER_MAC), 'fe80::72:66ff:fe00:1');
     assert.equal(linkLocalOf('52:54:00:12:34:56'), 'fe80::5054:ff:fe12:3456');
     assert.equal(linkLocalOf('02:00:00:00:00:00'), 'fe80::ff:fe00:0');
+    assert.deepEqual([labRouterMac(0), labRouterMac(1), labRouterMac(0x1ff)], ['02:72:66:00:00:00', '02:72:66:00:00:01', '02:72:66:00:01:ff']);
   });
 
   it('answers a solicitation with "no IPv6 here": lifetime 0, no M/O flags, no prefix, hop limit 255, to the asker', () => {
@@ -65,6 +66,8 @@ describe('lab router: answering router solicitations', () => {
     const own = answerRouterSolicitation(IPXE_RS, ROUTER_MAC)!;
     assert.equal(answerRouterSolicitation(own, '02:72:66:00:00:02'), undefined, 'an advertisement is not answered');
     assert.equal(answerRouterSolicitation(hex('ffffffffffff 525400123456 0806 0001'), ROUTER_MAC), undefined);
+    const tagged = Buffer.concat([IPXE_RS.subarray(0, 12), hex('8100 0064'), IPXE_RS.subarray(12)]);
+    assert.equal(answerRouterSolicitation(tagged, ROUTER_MAC), undefined, 'a VLAN-tagged solicitation (lab networks have none)');
     fc.assert(fc.property(fc.uint8Array({ maxLength: 120 }), (u) => {
       const r = answerRouterSolicitation(Buffer.from(u), ROUTER_MAC);
       assert.ok(r === undefined || r.length > 0);

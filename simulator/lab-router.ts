@@ -8,7 +8,7 @@
 // answerRouterSolicitation is the decision (pure, frame in, frame or nothing out);
 // startLabRouter joins it to a hub port.
 import type { Logger } from '../lib/log.ts';
-import { ETHERTYPE, decodeEthernet, encodeEthernet } from '../provisioner/protocol/ethernet.ts';
+import { ETHERTYPE, decodeEthernet, encodeEthernet, macFromBytes } from '../provisioner/protocol/ethernet.ts';
 import { ICMPV6_TYPE, decodeIcmpv6, decodeRouterSolicitation, encodeRouterAdvertisement } from '../provisioner/protocol/icmpv6.ts';
 import { IPV6_NEXT_HEADER, decodeIpv6, encodeIpv6, ipv6FromBytes, ipv6ToBytes } from '../provisioner/protocol/ipv6.ts';
 import type { FramePort } from './hub-port.ts';
@@ -34,6 +34,9 @@ export function linkLocalOf(mac: string): string {
  * nodes when it asked from the unspecified address (§6.2.6).
  */
 export function answerRouterSolicitation(frame: Buffer, routerMac: string): Buffer | undefined {
+  // Every frame on the hub comes here: most are IPv4, and need not be decoded to be passed over.
+  // Untagged only: lab networks carry no VLANs, and a tagged answer would need its tag back.
+  if (frame.length < 14 || frame.readUInt16BE(12) !== ETHERTYPE.IPV6) return undefined;
   try {
     const eth = decodeEthernet(frame);
     if (eth.ethertype !== ETHERTYPE.IPV6 || eth.src === routerMac) return undefined;
@@ -57,6 +60,11 @@ export function answerRouterSolicitation(frame: Buffer, routerMac: string): Buff
   } catch {
     return undefined;
   }
+}
+
+/** A network's router MAC: 02:72:66 ("rf", locally administered), then the network's index. */
+export function labRouterMac(networkIndex: number): string {
+  return macFromBytes(Buffer.from([0x02, 0x72, 0x66, 0, (networkIndex >> 8) & 0xff, networkIndex & 0xff]), 0);
 }
 
 export interface LabRouter { readonly answered: number }
