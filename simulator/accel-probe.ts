@@ -8,6 +8,7 @@
 //
 // The answer holds until the host reboots or QEMU changes, so it is kept in a small cache file
 // (keyed by the kernel's boot id and QEMU's version) and a failing host costs its ~10 s once.
+// A probe that only ran out of time is not kept: the next lab asks again.
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +16,12 @@ import { execa } from 'execa';
 
 export type Accel = 'tcg' | 'kvm';
 
-export interface ProbeOutcome { ok: boolean; why: string }
+export interface ProbeOutcome {
+  ok: boolean;
+  why: string;
+  /** False when the probe only ran out of time (a loaded host, say): not worth remembering. */
+  conclusive: boolean;
+}
 
 /** pcap global header length: a capture longer than this holds a frame. */
 const PCAP_HEADER_BYTES = 24;
@@ -25,12 +31,12 @@ const PCAP_HEADER_BYTES = 24;
  * exiting by itself, or at the deadline; undefined while it is still on its way.
  */
 export function probeVerdict(seen: { framesBytes: number; stderr: string; exited: boolean; timedOut: boolean }): ProbeOutcome | undefined {
-  if (seen.framesBytes > PCAP_HEADER_BYTES) return { ok: true, why: '' };
+  if (seen.framesBytes > PCAP_HEADER_BYTES) return { ok: true, why: '', conclusive: true };
   const lines = seen.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const kvmError = lines.find((l) => /error|failure/i.test(l) && !/warning:/.test(l));
-  if (kvmError) return { ok: false, why: kvmError };
-  if (seen.exited) return { ok: false, why: lines.find((l) => !/warning:/.test(l)) ?? 'the probe machine exited before its network boot sent anything' };
-  if (seen.timedOut) return { ok: false, why: 'the probe machine\'s iPXE sent nothing in time' };
+  if (kvmError) return { ok: false, why: kvmError, conclusive: true };
+  if (seen.exited) return { ok: false, why: lines.find((l) => !/warning:/.test(l)) ?? 'the probe machine exited before its network boot sent anything', conclusive: true };
+  if (seen.timedOut) return { ok: false, why: 'the probe machine\'s iPXE sent nothing in time', conclusive: false };
   return undefined;
 }
 
@@ -47,7 +53,7 @@ export async function probeKvm(o: { timeoutMs?: number; cacheFile?: string } = {
   const answer = r.ok
     ? { accel: 'kvm' as const, reason: 'a probe machine network-booted iPXE under KVM' }
     : { accel: 'tcg' as const, reason: `KVM does not work here: ${r.why}` };
-  if (o.cacheFile && key) writeCache(o.cacheFile, { key, ...answer, at: new Date().toISOString() });
+  if (o.cacheFile && key && r.conclusive) writeCache(o.cacheFile, { key, ...answer, at: new Date().toISOString() });
   return answer;
 }
 
@@ -80,7 +86,7 @@ export async function runsUnder(accel: Accel, timeoutMs: number): Promise<ProbeO
     await proc;
     return verdict;
   } catch (e) {
-    return { ok: false, why: (e as Error).message };
+    return { ok: false, why: (e as Error).message, conclusive: false };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
