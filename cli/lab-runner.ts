@@ -160,9 +160,21 @@ export class LabRunner implements LabController {
     const seeded = seedLabInventory(this.provisioner.inventory, lab);
     if (seeded.created.length > 0) log.info(`lab ${lab.name}: created ${seeded.created.join(', ')}`);
 
+    // One hub socket per network for the capture and the IPv6 router: each socket on the group
+    // gets its own copy of every frame. What the router sends loops back to it, so the capture
+    // records it once, as it would from a separate socket.
+    const monitors = new Map<string, FramePort>();
+    const monitorPort = async (net: LabDefinition['networks'][number]): Promise<FramePort> => {
+      let port = monitors.get(net.name);
+      if (!port) {
+        port = await openHubPort({ group: net.group, port: net.port, receiveBufferBytes: 16 << 20 });
+        this.ports.push(port);
+        monitors.set(net.name, port);
+      }
+      return port;
+    };
     for (const net of lab.networks.filter((n) => n.capture)) {
-      const port = await openHubPort({ group: net.group, port: net.port, receiveBufferBytes: 16 << 20 });
-      this.ports.push(port);
+      const port = await monitorPort(net);
       this.captures.set(net.name, startHubCapture({
         port,
         file: join(this.o.capturesDir, lab.name, `${net.name}.pcap`),
@@ -175,9 +187,7 @@ export class LabRunner implements LabController {
     // wait ~13 s for it (simulator/lab-router.ts). A locally administered MAC per network.
     for (const [i, net] of lab.networks.entries()) {
       if (net.routerAdvertisements === false) continue;
-      const port = await openHubPort({ group: net.group, port: net.port });
-      this.ports.push(port);
-      startLabRouter({ port, mac: labRouterMac(i), network: net.name, log });
+      startLabRouter({ port: await monitorPort(net), mac: labRouterMac(i), network: net.name, log });
     }
 
     this.apiPort = await this.exposer.expose('api', paths.apiSocket, this.o.apiPort);
